@@ -1,0 +1,142 @@
+"""The book's one pipeline: data -> split -> fit -> score -> evaluate -> results table.
+
+Every chapter's model runs through :func:`run`, so every number lands in the same table.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ._errors import ConfigError
+from ._seed import DEFAULT_SEED
+from .data import DATASETS, Dataset, load_dataset
+from .evaluation import METRICS, EvaluationResult, evaluate
+from .models import MODELS, Recommender, make_model
+from .split import Split, global_temporal_split, leave_one_out, random_holdout
+
+__all__ = ["RunConfig", "RunResult", "make_split", "run", "build_model"]
+
+SPLITS = ("leave-one-out", "global-temporal", "random-holdout")
+
+
+@dataclass
+class RunConfig:
+    """What to run. Every field is validated by :meth:`validate`; errors name the field."""
+
+    dataset: str = "ml-100k"
+    split: str = "leave-one-out"
+    models: list[str] = field(default_factory=lambda: ["pop", "itemknn"])
+    metrics: list[str] = field(default_factory=lambda: list(METRICS))
+    k: int = 10
+    seed: int = DEFAULT_SEED
+    stage: str = "test"
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data_path: str | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown field; known fields: {', '.join(sorted(known))}")
+        config = cls(**values)
+        config.validate()
+        return config
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> RunConfig:
+        path = Path(path)
+        try:
+            values = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError("config", f"file {path} not found") from None
+        except json.JSONDecodeError as err:
+            raise ConfigError("config", f"{path}, line {err.lineno}: invalid JSON ({err.msg})") from None
+        if not isinstance(values, dict):
+            raise ConfigError("config", f"{path}: expected a JSON object")
+        return cls.from_dict(values)
+
+    def validate(self) -> None:
+        if self.data_path is None and self.dataset not in DATASETS:
+            raise ConfigError("dataset", f"unknown dataset {self.dataset!r}; known: {', '.join(DATASETS)}")
+        if self.split not in SPLITS:
+            raise ConfigError("split", f"unknown split {self.split!r}; known: {', '.join(SPLITS)}")
+        if isinstance(self.models, str) or not self.models:
+            raise ConfigError("models", "give a non-empty list of model names")
+        for name in self.models:
+            if name not in MODELS:
+                raise ConfigError("models", f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
+        for name in self.metrics:
+            if name not in METRICS:
+                raise ConfigError("metrics", f"unknown metric {name!r}; known: {', '.join(METRICS)}")
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
+            raise ConfigError("k", f"must be a positive integer, got {self.k!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError("seed", f"must be an integer, got {self.seed!r}")
+        if self.stage not in ("validation", "test"):
+            raise ConfigError("stage", f"must be 'validation' or 'test', got {self.stage!r}")
+        for name in self.params:
+            if name not in self.models:
+                raise ConfigError(f"params.{name}", f"parameters given for a model not in models {self.models}")
+
+
+@dataclass
+class RunResult:
+    """The results table plus everything needed to look deeper (per-user values, fitted models)."""
+
+    config: RunConfig
+    table: pd.DataFrame
+    evaluations: dict[str, EvaluationResult]
+    models: dict[str, Recommender]
+    seconds: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"config": asdict(self.config), "rows": self.table.to_dict(orient="records"), "seconds": self.seconds}
+
+
+def make_split(config: RunConfig, data: Dataset) -> Split:
+    """The split named by ``config.split`` (seeded where random)."""
+    if config.split == "leave-one-out":
+        return leave_one_out(data.interactions)
+    if config.split == "global-temporal":
+        return global_temporal_split(data.interactions)
+    return random_holdout(data.interactions, seed=config.seed)
+
+
+def build_model(name: str, params: dict[str, Any], seed: int) -> Recommender:
+    """A registered model with its parameters; ``seed`` is passed to every model that takes one."""
+    params = dict(params)
+    if "seed" in inspect.signature(MODELS[name]).parameters:
+        params.setdefault("seed", seed)
+    return make_model(name, **params)
+
+
+def run(config: RunConfig, data: Dataset | None = None, progress: bool = True) -> RunResult:
+    """Run the pipeline and return the results table (one row per model)."""
+    config.validate()
+    if data is None:
+        data = load_dataset(config.dataset, path=config.data_path)
+    split = make_split(config, data)
+    fit_data = split.fit_data(config.stage)
+    rows, evaluations, models, seconds = [], {}, {}, {}
+    for name in tqdm(config.models, desc="models", disable=not progress):
+        start = time.perf_counter()
+        model = build_model(name, config.params.get(name, {}), config.seed).fit(fit_data)
+        fitted = time.perf_counter()
+        result = evaluate(model, split, stage=config.stage, k=config.k, progress=progress)
+        seconds[name] = time.perf_counter() - start
+        summary = result.summary()
+        row = {"model": name, "dataset": data.name}
+        row.update({f"{m}@{config.k}": summary[f"{m}@{config.k}"] for m in config.metrics})
+        rows.append(row)
+        seconds[f"{name}.fit"] = fitted - start
+        evaluations[name], models[name] = result, model
+    return RunResult(config, pd.DataFrame(rows), evaluations, models, seconds)

@@ -1,0 +1,125 @@
+"""Train/validation/test splits, all deterministic (chapter: *Data and evaluation*).
+
+Leave-one-out by time (:func:`leave_one_out`) is the book's protocol: per user, the last interaction is the
+test target and the second-to-last the validation target, "last" meaning latest timestamp with ties broken by
+file order (the later line is the later event). Users with 2 interactions get a test target but no validation
+target; users with 1 keep it in training and are not evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._interactions import Interactions
+from ._seed import numpy_rng
+
+__all__ = ["Split", "global_temporal_split", "k_core", "k_fold", "leave_one_out", "random_holdout"]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Three disjoint parts of one :class:`Interactions` over the same id space."""
+
+    train: Interactions
+    validation: Interactions
+    test: Interactions
+    name: str = "split"
+
+    def fit_data(self, stage: str = "test") -> Interactions:
+        """What a model is fitted on: ``train`` for validation; ``train + validation`` for the test stage."""
+        if stage == "validation":
+            return self.train
+        if stage == "test":
+            return self.train.with_frame(pd.concat([self.train.frame, self.validation.frame]).sort_index())
+        raise ValueError(f"stage must be 'validation' or 'test', not {stage!r}")
+
+    def targets(self, stage: str = "test") -> Interactions:
+        if stage not in ("validation", "test"):
+            raise ValueError(f"stage must be 'validation' or 'test', not {stage!r}")
+        return self.validation if stage == "validation" else self.test
+
+
+def _parts(data: Interactions, train: np.ndarray, validation: np.ndarray, test: np.ndarray, name: str) -> Split:
+    f = data.frame
+    return Split(data.with_frame(f[train]), data.with_frame(f[validation]), data.with_frame(f[test]), name)
+
+
+def leave_one_out(data: Interactions) -> Split:
+    """Per user: last interaction -> test, second-to-last -> validation, the rest -> train.
+
+    Vectorised: one lexicographic sort by (user, timestamp, file position) and a rank from the end.
+    """
+    f = data.frame
+    order = np.lexsort((f.index.to_numpy(), f["timestamp"].to_numpy(), f["user"].to_numpy()))
+    users_sorted = f["user"].to_numpy()[order]
+    counts = np.bincount(users_sorted, minlength=data.n_users)
+    ends = np.cumsum(counts)
+    from_end = np.empty(len(f), dtype=np.int64)
+    from_end[order] = ends[users_sorted] - 1 - np.arange(len(f))  # 0 = last event of the user
+    n_user = counts[f["user"].to_numpy()]
+    test = (from_end == 0) & (n_user >= 2)
+    validation = (from_end == 1) & (n_user >= 3)
+    return _parts(data, ~(test | validation), validation, test, "leave-one-out")
+
+
+def global_temporal_split(data: Interactions, validation_fraction: float = 0.1, test_fraction: float = 0.1) -> Split:
+    """One cut in time for everybody: the latest ``test_fraction`` of events (in chronological order, ties by
+    file position) are the test set, the ``validation_fraction`` before them the validation set."""
+    if not 0 <= validation_fraction < 1 or not 0 < test_fraction < 1 or validation_fraction + test_fraction >= 1:
+        raise ValueError("fractions must be in [0, 1) and sum to less than 1")
+    f = data.frame
+    order = np.lexsort((f.index.to_numpy(), f["timestamp"].to_numpy()))
+    rank = np.empty(len(f), dtype=np.int64)
+    rank[order] = np.arange(len(f))
+    n_test = int(round(test_fraction * len(f)))
+    n_val = int(round(validation_fraction * len(f)))
+    test = rank >= len(f) - n_test
+    validation = (rank >= len(f) - n_test - n_val) & ~test
+    return _parts(data, ~(test | validation), validation, test, "global-temporal")
+
+
+def random_holdout(
+    data: Interactions, validation_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 42
+) -> Split:
+    """Each interaction goes to test / validation / train at random (seeded)."""
+    if validation_fraction + test_fraction >= 1:
+        raise ValueError("fractions must sum to less than 1")
+    u = numpy_rng(seed).random(len(data))
+    test = u < test_fraction
+    validation = (u >= test_fraction) & (u < test_fraction + validation_fraction)
+    return _parts(data, ~(test | validation), validation, test, "random-holdout")
+
+
+def k_fold(data: Interactions, k: int = 5, seed: int = 42) -> Iterator[Split]:
+    """``k`` splits from one seeded permutation of interactions; fold ``i`` is the test set of split ``i``
+    (validation is empty). Every interaction is tested exactly once."""
+    if k < 2:
+        raise ValueError(f"k must be at least 2, got {k}")
+    fold = np.empty(len(data), dtype=np.int64)
+    fold[numpy_rng(seed).permutation(len(data))] = np.arange(len(data)) % k
+    empty = np.zeros(len(data), dtype=bool)
+    for i in range(k):
+        yield _parts(data, fold != i, empty, fold == i, f"fold-{i}")
+
+
+def k_core(data: Interactions, k: int) -> Interactions:
+    """Repeatedly drop users and items with fewer than ``k`` interactions, then renumber ids contiguously
+    (keeping relative order, side tables and the original ``raw_id``)."""
+    f = data.frame
+    while True:
+        users = np.bincount(f["user"].to_numpy(), minlength=data.n_users)
+        items = np.bincount(f["item"].to_numpy(), minlength=data.n_items)
+        keep = (users[f["user"].to_numpy()] >= k) & (items[f["item"].to_numpy()] >= k)
+        if keep.all():
+            break
+        f = f[keep]
+    user_ids, user_new = np.unique(f["user"].to_numpy(), return_inverse=True)
+    item_ids, item_new = np.unique(f["item"].to_numpy(), return_inverse=True)
+    frame = f.assign(user=user_new.astype(np.int64), item=item_new.astype(np.int64))
+    items = data.items.loc[item_ids].reset_index(drop=True).rename_axis("item") if data.items is not None else None
+    users = data.users.loc[user_ids].reset_index(drop=True).rename_axis("user") if data.users is not None else None
+    return Interactions(frame, len(user_ids), len(item_ids), items, users)
