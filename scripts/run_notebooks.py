@@ -1,0 +1,75 @@
+"""Execute the book's notebooks with papermill at their own parameters (used by `make book` and the tests).
+
+    python scripts/run_notebooks.py                 # every notebook listed in _toc.yml
+    python scripts/run_notebooks.py notebooks/01_data_evaluation.ipynb
+
+Executed copies go to ``_build/executed/notebooks/``; ``_build/executed/durations.json`` records seconds.
+Source notebooks are never modified.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTED = ROOT / "_build" / "executed"
+
+
+def toc_notebooks(toc: Path = ROOT / "_toc.yml") -> list[Path]:
+    """Notebook paths listed in ``_toc.yml``, in book order."""
+    found: list[Path] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            file = node.get("file")
+            if isinstance(file, str) and file.startswith("notebooks/"):
+                found.append(ROOT / (file if file.endswith(".ipynb") else file + ".ipynb"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load(toc.read_text()))
+    return found
+
+
+def execute(notebook: Path, parameters: dict | None = None) -> tuple[Path, float]:
+    """Run one notebook with papermill; return the executed copy and the seconds it took."""
+    import papermill
+
+    target = EXECUTED / notebook.relative_to(ROOT)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        str(notebook),
+        str(target),
+        parameters=parameters or {},
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
+    )
+    return target, time.perf_counter() - start
+
+
+def main(argv: list[str]) -> int:
+    notebooks = [Path(a).resolve() for a in argv] or toc_notebooks()
+    durations_file = EXECUTED / "durations.json"
+    durations = json.loads(durations_file.read_text()) if durations_file.is_file() else {}
+    for notebook in notebooks:
+        print(f"executing {notebook.relative_to(ROOT)} ...", flush=True)
+        target, seconds = execute(notebook)
+        durations[str(notebook.relative_to(ROOT))] = round(seconds, 1)
+        print(f"  {seconds:.1f} s -> {target.relative_to(ROOT)}", flush=True)
+    durations_file.parent.mkdir(parents=True, exist_ok=True)
+    durations_file.write_text(json.dumps(durations, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

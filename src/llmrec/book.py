@@ -1,0 +1,78 @@
+"""Recorded numbers: how a notebook publishes a value to the book's prose and to the tests.
+
+In a notebook, ``record("pop_ndcg10", value)`` stores the value with ``myst_nb.glue`` (so the prose can quote
+it as ``{glue:text}`pop_ndcg10:.4f```), and :func:`read_records` reads the same values back from the executed
+(papermill) copy, where glue left them as outputs whose ``metadata.scrapbook.name`` is the key.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+__all__ = ["read_records", "record", "compare_records"]
+
+
+def _plain(value: Any) -> Any:
+    """Python scalars for NumPy/torch scalars, so the stored text is a plain literal."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    return value
+
+
+def record(key: str, value: Any) -> Any:
+    """Glue ``value`` under ``key`` (no visible output) and return it. Numbers only (int, float, bool)."""
+    from myst_nb import glue
+
+    value = _plain(value)
+    if not isinstance(value, int | float | bool):
+        raise TypeError(f"record({key!r}, ...) takes a number, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"record({key!r}, ...) got a non-finite value {value}")
+    glue(key, value, display=False)
+    return value
+
+
+def read_records(notebook: str | Path) -> dict[str, Any]:
+    """Every glued value of an executed notebook: ``{key: value}`` (values parsed from their text form)."""
+    data = json.loads(Path(notebook).read_text())
+    records: dict[str, Any] = {}
+    for cell in data.get("cells", []):
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is None:
+                continue
+            text = output.get("data", {}).get("text/plain")
+            text = "".join(text) if isinstance(text, list) else text
+            try:
+                records[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                records[name] = text
+    return records
+
+
+def compare_records(actual: dict[str, Any], expected: dict[str, dict[str, Any]]) -> list[str]:
+    """Problems between recorded values and ``tests/expected`` entries ``{"value": v, "atol": a | "rtol": r}``.
+
+    Every expected key must be recorded and every recorded key must be expected; an entry without a tolerance
+    must match exactly.
+    """
+    problems = [f"{key}: expected but not recorded" for key in sorted(set(expected) - set(actual))]
+    problems += [f"{key}: recorded but has no expected value" for key in sorted(set(actual) - set(expected))]
+    for key in sorted(set(actual) & set(expected)):
+        spec, value = expected[key], actual[key]
+        target = spec["value"]
+        tolerance = spec.get("atol", 0.0) + spec.get("rtol", 0.0) * abs(target)
+        if not isinstance(value, int | float) or abs(value - target) > tolerance:
+            problems.append(f"{key}: got {value!r}, expected {target!r} +/- {tolerance:g}")
+    return problems
