@@ -49,10 +49,11 @@ def read_records(notebook: str | Path) -> dict[str, Any]:
     records: dict[str, Any] = {}
     for cell in data.get("cells", []):
         for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            scrapbook = output.get("metadata", {}).get("scrapbook", {})
+            name = scrapbook.get("name")
             if name is None:
                 continue
-            text = output.get("data", {}).get("text/plain")
+            text = output.get("data", {}).get(scrapbook.get("mime_prefix", "") + "text/plain")
             text = "".join(text) if isinstance(text, list) else text
             try:
                 records[name] = ast.literal_eval(text)

@@ -1,0 +1,48 @@
+# Two commands: `make book` and `make test`. Both set up .venv (pinned by constraints.txt) and the data first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+export LLMREC_DATA_DIR ?= $(CURDIR)/data
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: setup data test unit notebooks book lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version.split()[0]}"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, on its own: on this project's machines `torch==2.13.0` is a CPU build that pip finds locally
+	$(PY) -m pip install --disable-pip-version-check -q "torch==2.13.0"
+	$(PY) -m pip install --disable-pip-version-check -q -c constraints.txt -e ".[book,dev]"
+	touch $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m llmrec fetch ml-100k ml-1m
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests scripts
+	$(PY) -m ruff format --check src tests scripts
+
+unit: data
+	$(PY) -m pytest tests -m "not notebook"
+
+notebooks: data
+	$(PY) -m pytest tests -m notebook
+
+test: data lint
+	$(PY) -m pytest tests
+
+book: data
+	cd scripts && ../$(PY) build_book.py
+
+bench: data
+	$(PY) scripts/bench_evaluate.py
+
+clean:
+	rm -rf _build

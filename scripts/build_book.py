@@ -1,0 +1,57 @@
+"""Build the HTML book from freshly executed notebooks (what `make book` runs).
+
+1. Execute every notebook in ``_toc.yml`` with papermill (``scripts/run_notebooks.py``).
+2. Assemble ``_build/site/``: ``_config.yml``, ``_toc.yml``, ``book/`` and the *executed* notebooks, plus the
+   execution-status table filled in from this run's timings.
+3. ``jupyter-book build`` with ``-W -n --keep-going`` (warnings, e.g. a missing glue key, fail the build).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from run_notebooks import EXECUTED, ROOT, execute, toc_notebooks
+
+SITE = ROOT / "_build" / "site"
+
+
+def main() -> int:
+    durations: dict[str, float] = {}
+    for notebook in toc_notebooks():
+        rel = notebook.relative_to(ROOT)
+        print(f"executing {rel} ...", flush=True)
+        _, seconds = execute(notebook)
+        durations[str(rel)] = seconds
+        print(f"  {seconds:.1f} s", flush=True)
+    (EXECUTED / "durations.json").write_text(json.dumps(durations, indent=2) + "\n")
+
+    if SITE.exists():
+        shutil.rmtree(SITE)
+    SITE.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, SITE / name)
+    shutil.copytree(ROOT / "book", SITE / "book")
+    shutil.copytree(EXECUTED / "notebooks", SITE / "notebooks")
+
+    rows = ["| notebook | seconds |", "|---|---:|"]
+    rows += [f"| [{Path(k).stem}](../{Path(k).with_suffix('')}) | {v:.1f} |" for k, v in durations.items()]
+    rows.append(f"| **total** | {sum(durations.values()):.1f} |")
+    status = SITE / "book" / "execution.md"
+    status.write_text(status.read_text().replace("<!-- EXECUTION TABLE -->", "\n".join(rows)))
+
+    command = ["jupyter-book", "build", str(SITE), "-W", "-n", "--keep-going"]
+    exe = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run([str(exe), *command[1:]], check=False)
+    if result.returncode != 0:
+        print(f"jupyter-book build failed (exit {result.returncode}); executed notebooks kept in {EXECUTED}")
+        return result.returncode
+    print(f"\nThe book is at {SITE / '_build' / 'html' / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
