@@ -1,0 +1,24 @@
+"""MovieLens in one schema: readers, a checksummed registry and cache, and :func:`load_dataset`."""
+
+from ._dataset import Dataset, encode
+from ._explore import genre_matrix, genre_shares_over_time, long_tail
+from ._load import load_dataset, load_folder
+from ._readers import ML100K_GENRES, ML1M_OCCUPATIONS
+from ._registry import DATASETS, data_dir, fetch, file_sha256, verify_file
+
+__all__ = [
+    "DATASETS",
+    "ML100K_GENRES",
+    "ML1M_OCCUPATIONS",
+    "Dataset",
+    "data_dir",
+    "encode",
+    "fetch",
+    "genre_matrix",
+    "genre_shares_over_time",
+    "long_tail",
+    "file_sha256",
+    "load_dataset",
+    "load_folder",
+    "verify_file",
+]

@@ -1,0 +1,123 @@
+"""The :class:`Dataset` record and the id encoding (chapter: *Data and evaluation*)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataFormatError
+from .._interactions import Interactions
+
+__all__ = ["Dataset", "encode"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A named MovieLens dataset in the book's schema.
+
+    ``interactions.frame``: ``user``, ``item`` (contiguous ids), ``rating`` (float32), ``timestamp`` (int64),
+    indexed by file position. ``items``: ``raw_id``, ``title``, ``year`` (nullable), ``genres`` (list of str).
+    ``users``: ``raw_id``, ``age``, ``gender``, ``occupation``.
+    """
+
+    name: str
+    interactions: Interactions
+
+    @property
+    def items(self) -> pd.DataFrame:
+        return self.interactions.items
+
+    @property
+    def users(self) -> pd.DataFrame:
+        return self.interactions.users
+
+    @property
+    def n_users(self) -> int:
+        return self.interactions.n_users
+
+    @property
+    def n_items(self) -> int:
+        return self.interactions.n_items
+
+    def summary(self) -> dict[str, float]:
+        """Counts and density, as quoted in the book."""
+        n = len(self.interactions)
+        return {
+            "interactions": n,
+            "users": self.n_users,
+            "items": self.n_items,
+            "density": n / (self.n_users * self.n_items),
+        }
+
+    def item_label(self, item: int) -> str:
+        """``"Title (Year)"`` for a contiguous item id."""
+        row = self.items.loc[item]
+        return f"{row.title} ({row.year})" if pd.notna(row.year) else str(row.title)
+
+
+def _sort_key(raw_ids: pd.Series) -> np.ndarray:
+    """Ascending numeric order when every id is an integer, else first-appearance order."""
+    numeric = pd.to_numeric(raw_ids, errors="coerce")
+    if numeric.notna().all():
+        return np.argsort(numeric.to_numpy(), kind="stable")
+    return np.arange(len(raw_ids))
+
+
+def encode(
+    name: str,
+    ratings: pd.DataFrame,
+    items: pd.DataFrame,
+    users: pd.DataFrame | None,
+    *,
+    ratings_path: Path,
+    items_path: Path,
+) -> Dataset:
+    """Give users and items contiguous ids and build the :class:`Dataset`.
+
+    Id rule (documented in the book): users are numbered in ascending original id; items in the order of the
+    item catalogue file (for GroupLens files that is ascending movie id), keeping only items that have at least
+    one interaction. The interaction frame keeps file order; its index is the file position.
+    """
+    if items["raw_id"].duplicated().any():
+        dup = items["raw_id"][items["raw_id"].duplicated()].iloc[0]
+        raise DataFormatError(items_path, f"item id {dup!r} appears more than once")
+    catalogue = pd.Index(items["raw_id"])
+    item_pos = catalogue.get_indexer(ratings["raw_item"])
+    if (item_pos < 0).any():
+        row = int(np.flatnonzero(item_pos < 0)[0])
+        raise DataFormatError(
+            ratings_path, f"item {ratings['raw_item'].iloc[row]!r} is not in the item file {items_path.name}"
+        )
+    rated = np.zeros(len(catalogue), dtype=bool)
+    rated[item_pos] = True
+    new_item_id = np.cumsum(rated) - 1
+    item_table = items.loc[rated].reset_index(drop=True)
+    item_table.index.name = "item"
+
+    raw_users = pd.Series(pd.unique(ratings["raw_user"]))
+    raw_users = raw_users.iloc[_sort_key(raw_users)].reset_index(drop=True)
+    user_index = pd.Index(raw_users)
+    if users is not None:
+        known = pd.Index(users["raw_id"])
+        missing = ~user_index.isin(known)
+        if missing.any():
+            users = None  # side table incomplete: keep ids only rather than invent attributes
+        else:
+            user_table = users.set_index("raw_id").loc[raw_users].reset_index()
+    if users is None:
+        user_table = pd.DataFrame({"raw_id": raw_users})
+    user_table.index.name = "user"
+
+    frame = pd.DataFrame(
+        {
+            "user": user_index.get_indexer(ratings["raw_user"]).astype(np.int64),
+            "item": new_item_id[item_pos].astype(np.int64),
+            "rating": ratings["rating"].to_numpy(np.float32),
+            "timestamp": ratings["timestamp"].to_numpy(np.int64),
+        }
+    )
+    frame.index.name = "position"
+    return Dataset(name, Interactions(frame, len(user_table), len(item_table), item_table, user_table))
