@@ -125,3 +125,11 @@ def test_pop_on_ml100k_agrees_with_independent_computation(ml100k) -> None:
     assert summary["HR@10"] == pytest.approx(np.mean(hr), abs=1e-9)
     assert summary["NDCG@10"] == pytest.approx(np.mean(ndcg), abs=1e-6)
     assert summary["HR@10"] == pytest.approx(0.0859, abs=5e-5)
+
+
+def test_f1_score() -> None:
+    from llmrec.evaluation import f1_score
+
+    assert f1_score(0.65, 0.60) == pytest.approx(0.624, abs=1e-12)  # not the 0.63 of article 000
+    assert f1_score(0.75, 0.70) == pytest.approx(0.72413793, abs=1e-8)
+    assert f1_score(0.0, 0.0) == 0.0

@@ -76,3 +76,14 @@ def test_k_core_is_iterative_and_renumbers() -> None:
     assert (core.n_users, core.n_items, len(core)) == (2, 2, 4)
     assert core.frame["user"].tolist() == [0, 0, 1, 1]
     assert core.frame.index.tolist() == [0, 1, 4, 5]  # file positions kept
+
+
+def test_future_leakage_on_hand_example() -> None:
+    # user 0: train at t=1, 3; test at t=2 -> leaks. user 1: train t=1, test t=5 -> fine.
+    data = frame([(0, 0, 1), (0, 1, 3), (0, 2, 2), (1, 0, 1), (1, 1, 5)], 2, 3)
+    from llmrec.split import Split, future_leakage
+
+    f = data.frame
+    split = Split(data.with_frame(f.loc[[0, 1, 3]]), data.with_frame(f.iloc[:0]), data.with_frame(f.loc[[2, 4]]))
+    assert future_leakage(split) == 0.5
+    assert future_leakage(leave_one_out(data)) == 0.0

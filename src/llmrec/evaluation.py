@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .models import Recommender
     from .split import Split
 
-__all__ = ["METRICS", "EvaluationResult", "evaluate", "evaluate_scores", "rank_metrics", "check_scores"]
+__all__ = ["METRICS", "EvaluationResult", "check_scores", "evaluate", "evaluate_scores", "f1_score", "rank_metrics"]
 
 METRICS = ("HR", "NDCG", "MRR", "Recall", "Precision", "F1", "Coverage")
 PER_USER_METRICS = METRICS[:-1]
@@ -54,6 +54,11 @@ class EvaluationResult:
         out = {column: float(self.per_user[column].to_numpy(np.float64).mean()) for column in self.per_user.columns}
         out[f"Coverage@{self.k}"] = float(self.coverage)
         return out
+
+
+def f1_score(precision: float, recall: float) -> float:
+    """F1 = 2 P R / (P + R), the harmonic mean of precision and recall (0 when both are 0)."""
+    return 0.0 if precision + recall == 0 else 2.0 * precision * recall / (precision + recall)
 
 
 def check_scores(scores: torch.Tensor, expected_shape: tuple[int, int], who: str = "model") -> None:

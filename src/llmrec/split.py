@@ -17,7 +17,15 @@ import pandas as pd
 from ._interactions import Interactions
 from ._seed import numpy_rng
 
-__all__ = ["Split", "global_temporal_split", "k_core", "k_fold", "leave_one_out", "random_holdout"]
+__all__ = [
+    "Split",
+    "future_leakage",
+    "global_temporal_split",
+    "k_core",
+    "k_fold",
+    "leave_one_out",
+    "random_holdout",
+]
 
 
 @dataclass(frozen=True)
@@ -123,3 +131,21 @@ def k_core(data: Interactions, k: int) -> Interactions:
     items = data.items.loc[item_ids].reset_index(drop=True).rename_axis("item") if data.items is not None else None
     users = data.users.loc[user_ids].reset_index(drop=True).rename_axis("user") if data.users is not None else None
     return Interactions(frame, len(user_ids), len(item_ids), items, users)
+
+
+def future_leakage(split: Split, stage: str = "test") -> float:
+    """Share of target interactions that happened *before* the same user's latest fitted interaction.
+
+    A split that predicts the past from the future (as a random split of interactions does) scores models on a
+    task the deployed system never faces; leave-one-out and global temporal splits give 0.
+    """
+    fitted = split.fit_data(stage).frame
+    targets = split.targets(stage).frame
+    if len(targets) == 0:
+        return 0.0
+    order = fitted.index.to_numpy()
+    key = fitted["timestamp"].to_numpy() * (order.max() + 1 if len(order) else 1) + order
+    latest = pd.Series(key).groupby(fitted["user"].to_numpy()).max()
+    target_key = targets["timestamp"].to_numpy() * (order.max() + 1 if len(order) else 1) + targets.index.to_numpy()
+    latest_for_target = latest.reindex(targets["user"].to_numpy()).to_numpy()
+    return float(np.mean(np.nan_to_num(latest_for_target, nan=-1) > target_key))
