@@ -35,8 +35,12 @@ unit: data
 notebooks: data
 	$(PY) -m pytest tests -m notebook
 
+# unit tests, then every notebook executed by papermill and checked (tests/test_notebooks.py), then the book
+# built from those executed copies with warnings as errors (a broken glue key or reference fails the run)
 test: data lint
+	rm -rf _build/executed
 	$(PY) -m pytest tests
+	cd scripts && ../$(PY) build_book.py --no-execute
 
 book: data
 	cd scripts && ../$(PY) build_book.py

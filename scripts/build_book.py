@@ -4,6 +4,9 @@
 2. Assemble ``_build/site/``: ``_config.yml``, ``_toc.yml``, ``book/`` and the *executed* notebooks, plus the
    execution-status table filled in from this run's timings.
 3. ``jupyter-book build`` with ``-W -n --keep-going`` (warnings, e.g. a missing glue key, fail the build).
+
+``--no-execute`` skips step 1 and uses the executed copies already in ``_build/executed`` (``make test`` runs
+the notebooks in its tests, then builds the book this way, so a broken reference fails CI too).
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from run_notebooks import EXECUTED, ROOT, execute, toc_notebooks
 SITE = ROOT / "_build" / "site"
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if "--no-execute" in argv:  # reuse this run's executed copies (make test has just produced them)
+        durations = json.loads((EXECUTED / "durations.json").read_text())
+        missing = [n for n in toc_notebooks() if not (EXECUTED / n.relative_to(ROOT)).is_file()]
+        if missing:
+            print(f"not executed yet: {[str(m.relative_to(ROOT)) for m in missing]}")
+            return 1
+        return assemble_and_build(durations)
     durations: dict[str, float] = {}
     for notebook in toc_notebooks():
         rel = notebook.relative_to(ROOT)
@@ -28,7 +38,11 @@ def main() -> int:
         durations[str(rel)] = seconds
         print(f"  {seconds:.1f} s", flush=True)
     (EXECUTED / "durations.json").write_text(json.dumps(durations, indent=2) + "\n")
+    return assemble_and_build(durations)
 
+
+def assemble_and_build(durations: dict[str, float]) -> int:
+    """Copy sources and executed notebooks into the site folder and run jupyter-book on it."""
     if SITE.exists():
         shutil.rmtree(SITE)
     SITE.mkdir(parents=True)
@@ -54,4 +68,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

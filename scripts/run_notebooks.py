@@ -3,13 +3,15 @@
     python scripts/run_notebooks.py                 # every notebook listed in _toc.yml
     python scripts/run_notebooks.py notebooks/01_data_evaluation.ipynb
 
-Executed copies go to ``_build/executed/notebooks/``; ``_build/executed/durations.json`` records seconds.
+Executed copies go to ``_build/executed/notebooks/``; ``_build/executed/durations.json`` records the seconds
+each notebook took in its latest execution.
 Source notebooks are never modified.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,20 +56,25 @@ def execute(notebook: Path, parameters: dict | None = None) -> tuple[Path, float
         cwd=str(notebook.parent),
         progress_bar=False,
     )
-    return target, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    durations_file = EXECUTED / "durations.json"
+    try:
+        durations = json.loads(durations_file.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        durations = {}
+    durations[str(notebook.relative_to(ROOT))] = round(seconds, 1)
+    partial = durations_file.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(durations, indent=2) + "\n")
+    os.replace(partial, durations_file)
+    return target, seconds
 
 
 def main(argv: list[str]) -> int:
     notebooks = [Path(a).resolve() for a in argv] or toc_notebooks()
-    durations_file = EXECUTED / "durations.json"
-    durations = json.loads(durations_file.read_text()) if durations_file.is_file() else {}
     for notebook in notebooks:
         print(f"executing {notebook.relative_to(ROOT)} ...", flush=True)
         target, seconds = execute(notebook)
-        durations[str(notebook.relative_to(ROOT))] = round(seconds, 1)
         print(f"  {seconds:.1f} s -> {target.relative_to(ROOT)}", flush=True)
-    durations_file.parent.mkdir(parents=True, exist_ok=True)
-    durations_file.write_text(json.dumps(durations, indent=2) + "\n")
     return 0
 
 
