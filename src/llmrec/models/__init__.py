@@ -1,7 +1,19 @@
 """Every model of the book behind one interface; each chapter adds its models to :data:`MODELS`."""
 
 from ._base import MODELS, Recommender, make_model, register_model
+from ._gpt import GPTRecommender
 from ._itemknn import ItemKNN, cosine_item_similarity
+from ._markov import NGramRecommender
 from ._popularity import MostPopular
 
-__all__ = ["MODELS", "ItemKNN", "MostPopular", "Recommender", "cosine_item_similarity", "make_model", "register_model"]
+__all__ = [
+    "MODELS",
+    "GPTRecommender",
+    "ItemKNN",
+    "MostPopular",
+    "NGramRecommender",
+    "Recommender",
+    "cosine_item_similarity",
+    "make_model",
+    "register_model",
+]
