@@ -7,6 +7,7 @@ from ._attention import (
     scaled_dot_product_attention,
     sinusoidal_positional_encoding,
 )
+from ._corpus import movie_sentences, tokenize
 from ._ngram import NGramLM, Vocabulary, ngram_windows
 
 __all__ = [
@@ -15,7 +16,9 @@ __all__ = [
     "NGramLM",
     "Vocabulary",
     "causal_mask",
+    "movie_sentences",
     "ngram_windows",
     "scaled_dot_product_attention",
     "sinusoidal_positional_encoding",
+    "tokenize",
 ]

@@ -78,15 +78,17 @@ class Vocabulary:
 
 
 def ngram_windows(
-    sequences: Sequence[np.ndarray], order: int, bos: int, eos: int, pad: int | None = None
+    sequences: Sequence[np.ndarray], order: int, bos: int, eos: int | None, pad: int | None = None
 ) -> np.ndarray:
     """All length-``order`` windows of the padded sequences, as a ``(count, order)`` array (no window crosses
     two sequences). Padding: ``pad`` (default ``order - 1``) ``bos`` on the left and as many ``eos`` on the
-    right; a model of order n counts its lower orders on the same n-1 padding, as nltk's everygrams do."""
+    right (none when ``eos`` is None); a model of order n counts its lower orders on the same n-1 padding, as
+    nltk's everygrams do."""
     if order < 1:
         raise ValueError(f"order must be >= 1, got {order}")
     pad = order - 1 if pad is None else pad
-    padded = [np.concatenate([np.full(pad, bos), s, np.full(pad, eos)]).astype(np.int64) for s in sequences]
+    right = np.full(pad if eos is not None else 0, -1 if eos is None else eos)
+    padded = [np.concatenate([np.full(pad, bos), s, right]).astype(np.int64) for s in sequences]
     if not padded:
         return np.zeros((0, order), dtype=np.int64)
     flat = np.concatenate(padded)
@@ -125,19 +127,26 @@ class NGramLM:
         self.variant = variant
 
     # ------------------------------------------------------------------------------------------- fitting
-    def fit(self, sequences: Sequence[np.ndarray], vocab_size: int, bos: int, eos: int) -> NGramLM:
-        """Count the n-grams of every order ``1..order`` of the padded ``sequences``."""
+    def fit(
+        self, sequences: Sequence[np.ndarray], vocab_size: int, bos: int, eos: int, pad_right: bool = True
+    ) -> NGramLM:
+        """Count the n-grams of every order ``1..order`` of the padded ``sequences``.
+
+        ``pad_right=False`` leaves the end of a sequence unmarked: right for histories that are merely cut off
+        (a user's history so far), where "end of sequence" is not an event to predict.
+        """
         if vocab_size**self.order >= 2**62:
             raise ValueError(f"vocabulary {vocab_size} too large for order {self.order} integer n-gram keys")
         self.vocab_size, self.bos, self.eos = int(vocab_size), int(bos), int(eos)
-        windows = ngram_windows(sequences, self.order, bos, eos)
+        right = eos if pad_right else None
+        windows = ngram_windows(sequences, self.order, bos, right)
         if len(windows) == 0:
             raise ValueError("no n-grams: the training sequences are empty")
         self.raw_: list[tuple[np.ndarray, sp.csr_matrix]] = []
         self.cont_: list[tuple[np.ndarray, sp.csr_matrix] | None] = []
         full_keys = None
         for m in range(self.order):  # m = context length, n-gram order m + 1
-            grams = ngram_windows(sequences, m + 1, bos, eos, pad=self.order - 1) if m + 1 < self.order else windows
+            grams = ngram_windows(sequences, m + 1, bos, right, pad=self.order - 1) if m + 1 < self.order else windows
             keys, counts = np.unique(self._keys(grams), return_counts=True)
             self.raw_.append(self._matrix(keys, counts.astype(np.float64), m))
             if m + 1 == self.order:
@@ -225,6 +234,11 @@ class NGramLM:
             gamma = np.where(usable, d * types.sum(axis=1, keepdims=True) / safe, 1.0)
             prob = alpha + gamma * prob
         return prob
+
+    def seen_contexts(self, contexts: np.ndarray) -> np.ndarray:
+        """Whether each full-length context (B, order-1) occurred in training (a row of the top-order counts)."""
+        contexts = np.asarray(contexts, dtype=np.int64).reshape(len(contexts), -1)
+        return self._rows(self.raw_[self.order - 1], contexts).sum(axis=1) > 0
 
     def prob(self, word: int, context: Sequence[int]) -> float:
         """``P(word | context)``; the context is cut or left-padded to ``order - 1`` tokens."""

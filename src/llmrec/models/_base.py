@@ -50,7 +50,7 @@ class Recommender(ABC):
         """Scores of every item for each user in ``users``: a ``(len(users), n_items)`` float32 tensor."""
         if not self._fitted:
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(train) first")
-        users = torch.as_tensor(np.asarray(users) if not isinstance(users, torch.Tensor) else users)
+        users = users if isinstance(users, torch.Tensor) else torch.as_tensor(np.array(users))
         if users.ndim != 1 or (users.numel() and (torch.is_floating_point(users) or users.dtype == torch.bool)):
             raise ValueError(
                 f"users must be a 1-D tensor of integer ids, got shape {tuple(users.shape)}, {users.dtype}"

@@ -19,7 +19,8 @@ class NGramRecommender(Recommender):
 
     Interpolated Kneser-Ney (default) backs off to shorter contexts and finally to the continuation unigram
     mixed with the uniform distribution, so every item gets a finite score even after an unseen context.
-    Histories are padded with a begin symbol, so users with fewer than ``order - 1`` items still have a context.
+    Histories are padded with begin symbols on the left, so users with fewer than ``order - 1`` items still have a
+    context, and not on the right: a history is cut off by the present, not ended.
     """
 
     def __init__(self, order: int = 2, smoothing: str = "kneser-ney", discount: float = 0.75, k: float = 1.0) -> None:
@@ -30,7 +31,7 @@ class NGramRecommender(Recommender):
         indptr, items = train.sequences()
         sequences = np.split(items, indptr[1:-1])
         self.lm_ = NGramLM(self.order, self.smoothing, k=self.k, discount=self.discount).fit(
-            sequences, train.n_items + 2, bos=train.n_items, eos=train.n_items + 1
+            sequences, train.n_items + 2, bos=train.n_items, eos=train.n_items + 1, pad_right=False
         )
         m = self.order - 1
         contexts = np.full((train.n_users, m), train.n_items, dtype=np.int64)
