@@ -87,3 +87,15 @@ def test_future_leakage_on_hand_example() -> None:
     split = Split(data.with_frame(f.loc[[0, 1, 3]]), data.with_frame(f.iloc[:0]), data.with_frame(f.loc[[2, 4]]))
     assert future_leakage(split) == 0.5
     assert future_leakage(leave_one_out(data)) == 0.0
+
+
+def test_cold_items_are_absent_from_fitting() -> None:
+    from llmrec.split import cold_items
+
+    data = tiny_interactions()
+    split, chosen = cold_items(leave_one_out(data), fraction=0.2, seed=1)
+    assert len(chosen) == 3
+    assert not np.isin(split.fit_data("test").frame["item"], chosen).any()
+    assert np.isin(split.test.frame["item"], chosen).all()
+    again, same = cold_items(leave_one_out(data), fraction=0.2, seed=1)
+    assert np.array_equal(chosen, same) and again.test.frame.equals(split.test.frame)

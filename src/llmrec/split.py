@@ -19,6 +19,7 @@ from ._seed import numpy_rng
 
 __all__ = [
     "Split",
+    "cold_items",
     "future_leakage",
     "global_temporal_split",
     "k_core",
@@ -149,3 +150,25 @@ def future_leakage(split: Split, stage: str = "test") -> float:
     target_key = targets["timestamp"].to_numpy() * (order.max() + 1 if len(order) else 1) + targets.index.to_numpy()
     latest_for_target = latest.reindex(targets["user"].to_numpy()).to_numpy()
     return float(np.mean(np.nan_to_num(latest_for_target, nan=-1) > target_key))
+
+
+def cold_items(split: Split, fraction: float = 0.1, seed: int = 42) -> tuple[Split, np.ndarray]:
+    """Hide a random ``fraction`` of items from everything a model is fitted on.
+
+    Returns a split whose train and validation parts have no interaction with the chosen items and whose test part
+    keeps only the users whose test item is one of them, plus the chosen item ids. A model can then rank a cold
+    item only from side information (text, genres); ID-only models cannot learn anything about it.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    n_items = split.train.n_items
+    chosen = np.sort(numpy_rng(seed).choice(n_items, size=max(1, int(round(fraction * n_items))), replace=False))
+    is_cold = np.zeros(n_items, dtype=bool)
+    is_cold[chosen] = True
+
+    def warm(part: Interactions) -> Interactions:
+        return part.with_frame(part.frame[~is_cold[part.frame["item"].to_numpy()]])
+
+    test = split.test.frame
+    cold_test = split.test.with_frame(test[is_cold[test["item"].to_numpy()]])
+    return Split(warm(split.train), warm(split.validation), cold_test, f"{split.name}, cold items"), chosen

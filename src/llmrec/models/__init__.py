@@ -5,8 +5,13 @@ from ._gpt import GPTRecommender
 from ._itemknn import ItemKNN, cosine_item_similarity
 from ._markov import NGramRecommender
 from ._popularity import MostPopular
+from ._text import BPR, FineTunedText, TextContent, TwoTower
 
 __all__ = [
+    "BPR",
+    "FineTunedText",
+    "TextContent",
+    "TwoTower",
     "MODELS",
     "GPTRecommender",
     "ItemKNN",

@@ -1,0 +1,132 @@
+"""Text encoders: pooling by hand, agreement with sentence-transformers, the cache, errors; text models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from llmrec import Interactions
+from llmrec.models import BPR, FineTunedText, TextContent, TwoTower
+from llmrec.models._text import history_weights
+from llmrec.testing import RecommenderContract, tiny_interactions
+from llmrec.text import ModelLoadError, TextEncoder, default_model_path, item_texts, mean_pool, user_texts
+
+TEXTS = ["Star Wars (1977). Genres: Action, Adventure, Sci-Fi.", "Toy Story (1995). Genres: Animation.", "x"]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LLMREC_CACHE_DIR", str(tmp_path / "embeddings"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tmp_path / "embeddings"
+
+
+@pytest.fixture(scope="module")
+def encoder() -> TextEncoder:
+    return TextEncoder().load()
+
+
+def test_mean_pool_by_hand() -> None:
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]], [[2.0, 0.0], [0.0, 2.0], [4.0, 4.0]]])
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    expected = torch.tensor([[2.0, 3.0], [2.0, 2.0]])  # the padded token (100, 100) is ignored
+    assert torch.allclose(mean_pool(hidden, mask), expected)
+
+
+def test_encoder_matches_sentence_transformers(encoder: TextEncoder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    ours = TextEncoder(max_length=256, cache=False).encode(TEXTS)
+    reference = SentenceTransformer(str(default_model_path()), device="cpu").encode(TEXTS, normalize_embeddings=True)
+    assert ours.shape == (3, 384) and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert np.abs(ours - reference).max() <= 1e-5
+
+
+def test_batches_do_not_change_vectors() -> None:
+    one = TextEncoder(batch_size=1, cache=False).encode(TEXTS)
+    three = TextEncoder(batch_size=3, cache=False).encode(TEXTS)
+    assert np.abs(one - three).max() <= 1e-5  # padding in a batch must not leak into the pooled vector
+
+
+def test_cache_hit_and_invalidation(private_cache) -> None:
+    encoder = TextEncoder()
+    first = encoder.encode(TEXTS)
+    calls = encoder.calls
+    assert np.array_equal(encoder.encode(TEXTS), first) and encoder.calls == calls  # hit: no forward pass
+    assert len(list(private_cache.glob("*.npy"))) == 1
+    encoder.encode([*TEXTS[:2], "changed"])  # a changed text is a miss
+    assert encoder.calls > calls and len(list(private_cache.glob("*.npy"))) == 2
+    other = TextEncoder(max_length=16)  # another model configuration is a miss too
+    other.encode(TEXTS)
+    assert other.calls > 0 and len(list(private_cache.glob("*.npy"))) == 3
+    assert TextEncoder(model="renamed").model_name != encoder.model_name
+
+
+def test_interrupted_write_leaves_no_file(private_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(handle, array):
+        handle.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("llmrec.text._encoder.np.save", fail)
+    with pytest.raises(KeyboardInterrupt):
+        TextEncoder().encode(TEXTS)
+    assert list(private_cache.iterdir()) == []
+
+
+def test_bad_model_paths(tmp_path) -> None:
+    with pytest.raises(ModelLoadError, match=r"no-such-folder: no config.json"):
+        TextEncoder(model=str(tmp_path / "no-such-folder")).load()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="broken: cannot load"):
+        TextEncoder(model=str(broken)).load()
+    with pytest.raises(ModelLoadError, match="network access"):
+        TextEncoder(model="no-such-org/no-such-model").load()  # offline: fails at once, no hanging
+
+
+def test_templates() -> None:
+    data = tiny_interactions()
+    texts = item_texts(data.items)
+    assert texts[0] == "Film 1 (1990). Genres: Action, Comedy."
+    users = user_texts(data, max_items=2)
+    last_two = data.chronological().query("user == 0").tail(2).iloc[::-1]
+    expected = "; ".join(
+        f"rated {r:g}: Film {i + 1} ({1990 + i % 10})" for i, r in zip(last_two.item, last_two.rating, strict=True)
+    )
+    assert users[0] == expected
+    assert users[data.n_users - 1] == ""  # no history
+
+
+def test_history_weights_by_hand() -> None:
+    frame = pd.DataFrame({"user": [0, 0, 0], "item": [0, 1, 2], "rating": [5.0, 4.0, 2.0], "timestamp": [1, 2, 3]})
+    data = Interactions(frame.astype({"rating": np.float32}), 1, 3)
+    weights = history_weights(data, rating_weighted=True, half_life=1.0).toarray()[0]
+    np.testing.assert_allclose(weights, [1.0 * 0.25, 0.8 * 0.5, 0.4 * 1.0])
+
+
+class TestTextContent(RecommenderContract):
+    def make_model(self) -> TextContent:
+        return TextContent(half_life=5.0)
+
+
+class TestTwoTower(RecommenderContract):
+    def make_model(self) -> TwoTower:
+        return TwoTower(embedding_size=8, id_embeddings=True, epochs=2, batch_size=16, seed=0)
+
+
+class TestBPR(RecommenderContract):
+    def make_model(self) -> BPR:
+        return BPR(embedding_size=8, epochs=2, batch_size=16, seed=0)
+
+
+class TestFineTunedText(RecommenderContract):
+    def make_model(self) -> FineTunedText:
+        return FineTunedText(steps=2, batch_size=4, max_length=32, seed=0)
+
+
+def test_two_tower_needs_an_input() -> None:
+    with pytest.raises(ValueError, match="text inputs, ID embeddings, or both"):
+        TwoTower(use_text=False, id_embeddings=False)
