@@ -1,6 +1,7 @@
 """Every model of the book behind one interface; each chapter adds its models to :data:`MODELS`."""
 
 from ._base import MODELS, Recommender, make_model, register_model
+from ._bayes_transfer import BayesTransfer
 from ._gpt import GPTRecommender
 from ._itemknn import ItemKNN, cosine_item_similarity
 from ._markov import NGramRecommender
@@ -8,6 +9,7 @@ from ._popularity import MostPopular
 from ._text import BPR, FineTunedText, TextContent, TwoTower
 
 __all__ = [
+    "BayesTransfer",
     "BPR",
     "FineTunedText",
     "TextContent",
