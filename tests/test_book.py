@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import toc_notebooks  # noqa: E402
 
-GLUE = re.compile(r"\{glue:(?:text|any|md|figure)\}`(?:(?P<path>[^`:]+\.ipynb)::)?(?P<key>[A-Za-z0-9_]+)")
+GLUE = re.compile(
+    r"\{glue:(?:text|any|md|figure)\}`(?:(?P<path>[^`:]+\.ipynb)::)?(?P<key>[A-Za-z0-9_]+)(?P<format>:[^`]*)?`"
+)
 
 
 def expected_keys(stem: str) -> set[str]:
@@ -38,6 +40,8 @@ def test_notebook_glue_references_are_expected(notebook: Path) -> None:
 def test_book_glue_references_are_expected(page: Path) -> None:
     for match in GLUE.finditer(page.read_text()):
         assert match["path"], f"{page.name}: glue from a notebook needs the path form ../notebooks/x.ipynb::key"
+        # myst-nb splits "path::key:format" at the last colon: without a format the key is lost
+        assert match["format"], f"{page.name}: {match['key']!r} needs a format spec (e.g. :.4f or :s)"
         target = (page.parent / match["path"]).resolve()
         assert target.is_file(), f"{page.name}: {match['path']} does not exist (paths are relative to book/)"
         assert match["key"] in expected_keys(target.stem), f"{page.name}: {match['key']!r} not in {target.stem}.json"
