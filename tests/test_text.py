@@ -9,9 +9,19 @@ import torch
 
 from llmrec import Interactions
 from llmrec.models import BPR, FineTunedText, TextContent, TwoTower
-from llmrec.models._text import history_weights
+from llmrec.models._bpr import bpr_loss
+from llmrec.models._text import history_weights, in_batch_softmax_loss
 from llmrec.testing import RecommenderContract, tiny_interactions
-from llmrec.text import ModelLoadError, TextEncoder, default_model_path, item_texts, mean_pool, user_texts
+from llmrec.text import (
+    EmbeddingCache,
+    ModelLoadError,
+    TextEncoder,
+    cache_key,
+    default_model_path,
+    item_texts,
+    mean_pool,
+    user_texts,
+)
 
 TEXTS = ["Star Wars (1977). Genres: Action, Adventure, Sci-Fi.", "Toy Story (1995). Genres: Animation.", "x"]
 
@@ -53,15 +63,45 @@ def test_batches_do_not_change_vectors() -> None:
 def test_cache_hit_and_invalidation(private_cache) -> None:
     encoder = TextEncoder()
     first = encoder.encode(TEXTS)
-    calls = encoder.calls
-    assert np.array_equal(encoder.encode(TEXTS), first) and encoder.calls == calls  # hit: no forward pass
+    passes = encoder.forward_passes
+    assert passes > 0
+    assert np.array_equal(encoder.encode(TEXTS), first) and encoder.forward_passes == passes  # hit: no forward pass
     assert len(list(private_cache.glob("*.npy"))) == 1
     encoder.encode([*TEXTS[:2], "changed"])  # a changed text is a miss
-    assert encoder.calls > calls and len(list(private_cache.glob("*.npy"))) == 2
-    other = TextEncoder(max_length=16)  # another model configuration is a miss too
+    assert encoder.forward_passes > passes and len(list(private_cache.glob("*.npy"))) == 2
+    encoder.encode(TEXTS[::-1])  # so is another order
+    assert len(list(private_cache.glob("*.npy"))) == 3
+    other = TextEncoder(max_length=16)  # another configuration of the same model is a miss too
     other.encode(TEXTS)
-    assert other.calls > 0 and len(list(private_cache.glob("*.npy"))) == 3
-    assert TextEncoder(model="renamed").model_name != encoder.model_name
+    assert other.forward_passes > 0 and len(list(private_cache.glob("*.npy"))) == 4
+
+
+def test_cache_misses_after_weights_change(private_cache) -> None:
+    encoder = TextEncoder().load()
+    encoder.encode(TEXTS)
+    tuned = encoder.copy()  # e.g. fine-tuned: same name and config, other weights -> another key
+    assert tuned.identity() == encoder.identity()
+    with torch.no_grad():
+        next(tuned.model.parameters()).add_(0.01)
+    assert tuned.identity() != encoder.identity()
+    tuned.encode(TEXTS)
+    assert tuned.forward_passes > 0 and len(list(private_cache.glob("*.npy"))) == 2
+    assert next(encoder.model.parameters()).data_ptr() != next(tuned.model.parameters()).data_ptr()
+
+
+def test_cache_key_separates_lists_of_texts() -> None:
+    assert cache_key("m", ["ab", "c"]) != cache_key("m", ["a", "bc"])  # length prefixes: no ambiguity
+    assert cache_key("m", ["a"]) != cache_key("n", ["a"])
+    assert cache_key("m", ["a", "b"]) == cache_key("m", ["a", "b"])
+
+
+def test_cache_ignores_unreadable_or_wrongly_shaped_files(tmp_path) -> None:
+    store = EmbeddingCache(tmp_path)
+    store.path("k").write_bytes(b"not an npy file")
+    assert store.load("k") is None
+    store.save("k", np.ones((2, 3), dtype=np.float32))
+    assert store.load("k", rows=2).shape == (2, 3)
+    assert store.load("k", rows=5) is None
 
 
 def test_interrupted_write_leaves_no_file(private_cache, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,15 +109,19 @@ def test_interrupted_write_leaves_no_file(private_cache, monkeypatch: pytest.Mon
         handle.write(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("llmrec.text._encoder.np.save", fail)
+    monkeypatch.setattr("llmrec.text._cache.np.save", fail)
     with pytest.raises(KeyboardInterrupt):
         TextEncoder().encode(TEXTS)
     assert list(private_cache.iterdir()) == []
 
 
 def test_bad_model_paths(tmp_path) -> None:
-    with pytest.raises(ModelLoadError, match=r"no-such-folder: no config.json"):
+    with pytest.raises(ModelLoadError, match=r"no-such-folder: no such folder"):
         TextEncoder(model=str(tmp_path / "no-such-folder")).load()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelLoadError, match=r"empty: the folder has no config.json"):
+        TextEncoder(model=str(empty)).load()
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text("{not json")
@@ -117,16 +161,61 @@ class TestTwoTower(RecommenderContract):
         return TwoTower(embedding_size=8, id_embeddings=True, epochs=2, batch_size=16, seed=0)
 
 
-class TestBPR(RecommenderContract):
-    def make_model(self) -> BPR:
-        return BPR(embedding_size=8, epochs=2, batch_size=16, seed=0)
-
-
 class TestFineTunedText(RecommenderContract):
     def make_model(self) -> FineTunedText:
         return FineTunedText(steps=2, batch_size=4, max_length=32, seed=0)
 
 
-def test_two_tower_needs_an_input() -> None:
-    with pytest.raises(ValueError, match="text inputs, ID embeddings, or both"):
-        TwoTower(use_text=False, id_embeddings=False)
+class TestTwoTowerSoftmaxUserText(RecommenderContract):
+    def make_model(self) -> TwoTower:
+        return TwoTower(embedding_size=8, user_input="text", loss="softmax", epochs=2, batch_size=16, seed=0)
+
+
+class TestBPR(RecommenderContract):
+    def make_model(self) -> BPR:
+        return BPR(embedding_size=8, epochs=2, batch_size=16, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"activation": "gelu"}, "activation"), ({"loss": "hinge"}, "loss"), ({"user_input": "ids"}, "user_input")],
+)
+def test_two_tower_rejects_unknown_options(options: dict, field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        TwoTower(**options)
+
+
+def test_bpr_loss_by_hand() -> None:
+    u = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    positive = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    negative = torch.tensor([[1.0, 0.0], [0.0, 1.5]])
+    # x_1 = 2 - 1 = 1, x_2 = 2 - 3 = -1; loss = -(ln sigma(1) + ln sigma(-1)) / 2
+    expected = -(np.log(1 / (1 + np.exp(-1))) + np.log(1 / (1 + np.exp(1)))) / 2
+    assert abs(bpr_loss(u, positive, negative).item() - expected) <= 1e-6
+
+
+def test_in_batch_softmax_loss_by_hand() -> None:
+    users = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    items = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    logits = (users @ items.T).numpy()
+    expected = -np.mean([logits[b, b] - np.log(np.exp(logits[b]).sum()) for b in range(3)])
+    loss = in_batch_softmax_loss(users, items, torch.tensor([0, 1, 2]))
+    assert abs(loss.item() - expected) <= 1e-6
+    torch.testing.assert_close(loss, torch.nn.functional.cross_entropy(users @ items.T, torch.arange(3)))
+    # rows 0 and 2 hold the same item: each is masked out of the other's negatives
+    masked = logits.copy()
+    masked[0, 2] = masked[2, 0] = -np.inf
+    expected = -np.mean([masked[b, b] - np.log(np.exp(masked[b]).sum()) for b in range(3)])
+    assert abs(in_batch_softmax_loss(users, items, torch.tensor([5, 1, 5])).item() - expected) <= 1e-6
+    # log-Q correction: logits s_bj - log q_j
+    log_q = torch.log(torch.tensor([0.5, 0.25, 0.25]))
+    shifted = logits - log_q.numpy()[None, :]
+    expected = -np.mean([shifted[b, b] - np.log(np.exp(shifted[b]).sum()) for b in range(3)])
+    assert abs(in_batch_softmax_loss(users, items, torch.tensor([0, 1, 2]), log_q).item() - expected) <= 1e-6
+
+
+def test_user_without_history_scores_zero_in_text_models() -> None:
+    data = tiny_interactions()
+    empty_user = data.n_users - 1
+    for model in (TextContent(), FineTunedText(steps=0)):
+        assert torch.count_nonzero(model.fit(data).score([empty_user])) == 0

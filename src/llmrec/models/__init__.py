@@ -2,11 +2,12 @@
 
 from ._base import MODELS, Recommender, make_model, register_model
 from ._bayes_transfer import BayesTransfer
+from ._bpr import BPR
 from ._gpt import GPTRecommender
 from ._itemknn import ItemKNN, cosine_item_similarity
 from ._markov import NGramRecommender
 from ._popularity import MostPopular
-from ._text import BPR, FineTunedText, TextContent, TwoTower
+from ._text import FineTunedText, TextContent, TwoTower
 
 __all__ = [
     "BayesTransfer",

@@ -1,42 +1,61 @@
 """Recommenders on text vectors from a pretrained language model (chapter: *LLM text encoders*).
 
-* ``text-content``: the user vector is a weighted mean of the vectors of the films in the history.
-* ``two-tower``: ``U = f(W_1 x_u + b_1)``, ``V = f(W_2 x_i + b_2)``, ``score = U . V``, trained with BPR; ``x_i`` is
-  the item's text vector, ``x_u`` the content user vector. ``bpr`` is the same trainer on ID embeddings only.
-* ``text-finetuned``: the encoder itself is trained so that a user's history text lands near the text of the
-  next film (InfoNCE with in-batch negatives); ``steps=0`` is the frozen, zero-shot version.
+Items and users become text (:mod:`llmrec.text`), a sentence encoder turns each text into a unit vector, and:
+
+* ``text-content`` -- content-based: the user vector is the rating- (and optionally recency-) weighted mean of the
+  vectors of the films in the history; ``score(u, i) = cos(x_u, e_i)``. No training.
+* ``two-tower`` -- articles 002-004's ``U = f(W_1 x_u + b_1)``, ``V = f(W_2 x_i + b_2)``, ``score = U . V`` on the
+  frozen text vectors, with what the articles leave out: an objective that makes ``U . V`` a ranking score
+  (BPR or sampled softmax), and an ``f`` that keeps signs. Optionally plus ID embeddings.
+* ``text-finetuned`` -- the encoder itself is trained so that the text of a user's recent history lands near the
+  text of the film watched next (InfoNCE, in-batch negatives); ``score(u, i) = cos(enc(text_u), enc(text_i))``.
+  ``steps=0`` is the frozen encoder used zero-shot.
 """
 
 from __future__ import annotations
 
-import copy
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .._interactions import Interactions
 from .._seed import numpy_rng, torch_generator
-from ..text import TextEncoder, item_texts, user_texts
+from ..text import TextEncoder, history_texts, interaction_phrases, item_texts, user_texts
 from ._base import Recommender, register_model
+from ._bpr import bpr_loss, uniform_negatives
 
-__all__ = ["BPR", "FineTunedText", "TextContent", "TwoTower", "history_weights"]
+__all__ = ["FineTunedText", "TextContent", "TwoTower", "history_weights", "in_batch_softmax_loss"]
+
+ModelSpec = str | Path | TextEncoder | None
 
 
-def history_weights(train: Interactions, rating_weighted: bool, half_life: float | None) -> sp.csr_matrix:
-    """Sparse users x items weights ``w_ui = (r_ui / 5 if rating_weighted else 1) * 0.5 ** (age_ui / half_life)``,
-    where ``age_ui`` is the number of the user's interactions after this one (0 for the latest)."""
+def _encoder(model: ModelSpec, **options) -> TextEncoder:
+    """A :class:`TextEncoder` for ``model`` (an encoder passed in is used as it is)."""
+    return model if isinstance(model, TextEncoder) else TextEncoder(model, **options)
+
+
+def history_weights(train: Interactions, rating_weighted: bool = True, half_life: float | None = None) -> sp.csr_matrix:
+    """Users x items weights ``w_ui = (r_ui / 5 if rating_weighted else 1) * 2 ** (-age_ui / half_life)``.
+
+    ``age_ui`` counts the user's interactions after this one (0 for the latest, ties broken by file position);
+    ``half_life=None`` switches recency weighting off. A film rated twice gets the sum of its weights.
+    """
+    if half_life is not None and half_life <= 0:
+        raise ValueError(f"half_life must be positive or None, got {half_life}")
     chrono = train.chronological()
     users = chrono["user"].to_numpy()
-    counts = np.bincount(users, minlength=train.n_users)
-    ends = np.cumsum(counts)
+    ends = np.cumsum(np.bincount(users, minlength=train.n_users))
     age = ends[users] - 1 - np.arange(len(chrono))
     weights = chrono["rating"].to_numpy(np.float64) / 5.0 if rating_weighted else np.ones(len(chrono))
     if half_life is not None:
-        weights = weights * 0.5 ** (age / half_life)
-    return sp.csr_matrix((weights, (users, chrono["item"].to_numpy())), shape=(train.n_users, train.n_items))
+        weights = weights * np.exp2(-age / half_life)
+    matrix = sp.csr_matrix((weights, (users, chrono["item"].to_numpy())), shape=(train.n_users, train.n_items))
+    matrix.sum_duplicates()
+    return matrix
 
 
 def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
@@ -44,14 +63,42 @@ def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
+def in_batch_softmax_loss(
+    users: torch.Tensor,
+    items: torch.Tensor,
+    targets: torch.Tensor,
+    log_q: torch.Tensor | None = None,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """Sampled softmax with in-batch negatives (InfoNCE):
+    ``-(1/B) sum_b log softmax_j(s_bj)[b]`` with ``s_bj = u_b . v_j / temperature - log q_j``.
+
+    ``targets`` are the item ids of the rows of ``items``: another row with the same item is the user's own
+    positive and is masked out of the negatives. ``log_q`` (log of each row's probability of being drawn into a
+    batch) corrects the popularity bias of in-batch negatives (Yi et al., RecSys 2019): without it a popular
+    item is a negative in many batches and the model learns ``log p(i | u) - log p(i)`` instead of
+    ``log p(i | u)``.
+    """
+    logits = users @ items.T / temperature
+    if log_q is not None:
+        logits = logits - log_q[None, :]
+    duplicate = (targets[:, None] == targets[None, :]) & ~torch.eye(len(targets), dtype=torch.bool)
+    logits = logits.masked_fill(duplicate, float("-inf"))
+    return F.cross_entropy(logits, torch.arange(len(targets)))
+
+
 @register_model("text-content")
 class TextContent(Recommender):
-    """score(u, i) = cos(x_u, e_i) with ``x_u = sum_j w_uj e_j`` over u's history (see :func:`history_weights`)
-    and ``e_i`` the L2-normalised text vector of item i. Users with no history score 0 everywhere."""
+    """``score(u, i) = cos(x_u, e_i)`` with ``x_u = sum_j w_uj e_j`` over u's history
+    (:func:`history_weights`) and ``e_i`` the unit text vector of item i.
+
+    A user without history has ``x_u = 0`` and scores 0 for every item. ``model``: ``None`` (the packaged
+    all-MiniLM-L6-v2), a local folder or Hugging Face id, or a :class:`~llmrec.text.TextEncoder`.
+    """
 
     def __init__(
         self,
-        model: str | None = None,
+        model: ModelSpec = None,
         rating_weighted: bool = True,
         half_life: float | None = None,
         batch_size: int = 64,
@@ -61,7 +108,7 @@ class TextContent(Recommender):
         self.batch_size, self.progress = batch_size, progress
 
     def _fit(self, train: Interactions) -> None:
-        encoder = TextEncoder(self.model, batch_size=self.batch_size, progress=self.progress)
+        encoder = _encoder(self.model, batch_size=self.batch_size, progress=self.progress)
         self.item_vectors_ = encoder.encode(item_texts(train.items), desc="items")
         weights = history_weights(train, self.rating_weighted, self.half_life)
         self.user_vectors_ = _normalise_rows(np.asarray(weights @ self.item_vectors_, dtype=np.float32))
@@ -70,212 +117,222 @@ class TextContent(Recommender):
         return torch.from_numpy(self.user_vectors_[users.numpy()] @ self.item_vectors_.T)
 
 
+_ACTIVATIONS = {"identity": lambda z: z, "tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}
+
+
 @register_model("two-tower")
 class TwoTower(Recommender):
     """``U = f(W_1 x_u + b_1) [+ p_u]``, ``V = f(W_2 x_i + b_2) [+ q_i]``, ``score(u, i) = U . V``.
 
-    ``x_i``: the item's text vector; ``x_u``: the normalised rating-weighted mean of the text vectors of u's
-    history. Trained with BPR, ``-log sigmoid(s(u, i) - s(u, j))`` for each training pair (u, i) and one item
-    j drawn uniformly from the items that occur in training (an item absent from training would only ever be a
-    negative and be pushed down, which is wrong for a cold item), plus weight decay ``reg``. ``f`` is ``identity``
-    (default) or ``tanh``: a ReLU would make both towers non-negative, so no user could be predicted to dislike
-    anything.
+    ``x_i`` is the frozen text vector of item i; ``x_u`` is, with ``user_input="history"``, the normalised
+    rating-weighted mean of the text vectors of u's history, or, with ``user_input="text"``, the encoded user text
+    (:func:`~llmrec.text.user_texts`). ``id_embeddings`` adds learned ``p_u, q_i`` (initialised at 0, so an item
+    never seen in training keeps the text part of its score). ``f``: ``identity`` (default) or ``tanh``; ``relu``
+    and ``sigmoid`` are accepted only to measure why not: they make every coordinate of U and V non-negative
+    (without ID embeddings), so no score can be negative and no direction can mean "less of this".
+
+    Objective (what turns ``U . V`` into a ranking score), with weight decay ``reg`` (Adam's L2 term):
+
+    * ``loss="bpr"``: ``-log sigmoid(U_u . V_i - U_u . V_j)`` per training pair (u, i), j drawn uniformly from
+      the items that occur in training (an item absent from training would otherwise only ever be pushed down);
+    * ``loss="softmax"``: :func:`in_batch_softmax_loss` over the batch's items with the log-Q correction.
     """
 
     def __init__(
         self,
-        model: str | None = None,
+        model: ModelSpec = None,
         embedding_size: int = 64,
-        use_text: bool = True,
+        user_input: str = "history",
         id_embeddings: bool = False,
         activation: str = "identity",
-        epochs: int = 10,
+        loss: str = "bpr",
+        epochs: int = 20,
         batch_size: int = 1024,
-        learning_rate: float = 1e-3,
-        reg: float = 1e-4,
+        learning_rate: float = 3e-3,
+        reg: float = 1e-5,
+        max_items: int = 10,
         seed: int = 42,
         progress: bool = False,
     ) -> None:
-        if not (use_text or id_embeddings):
-            raise ValueError("a two-tower model needs text inputs, ID embeddings, or both")
-        if activation not in ("identity", "tanh"):
-            raise ValueError(f"activation must be 'identity' or 'tanh', got {activation!r}")
-        self.model, self.embedding_size, self.use_text, self.id_embeddings = (
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        if loss not in ("bpr", "softmax"):
+            raise ValueError(f"loss must be 'bpr' or 'softmax', got {loss!r}")
+        if user_input not in ("history", "text"):
+            raise ValueError(f"user_input must be 'history' or 'text', got {user_input!r}")
+        self.model, self.embedding_size, self.user_input, self.id_embeddings = (
             model,
             embedding_size,
-            use_text,
+            user_input,
             id_embeddings,
         )
-        self.activation, self.epochs, self.batch_size = activation, epochs, batch_size
-        self.learning_rate, self.reg, self.seed, self.progress = learning_rate, reg, seed, progress
+        self.activation, self.loss, self.epochs, self.batch_size = activation, loss, epochs, batch_size
+        self.learning_rate, self.reg, self.max_items = learning_rate, reg, max_items
+        self.seed, self.progress = seed, progress
 
     def _inputs(self, train: Interactions) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.use_text:
-            return torch.zeros(train.n_users, 0), torch.zeros(train.n_items, 0)
-        items = TextEncoder(self.model, progress=self.progress).encode(item_texts(train.items), desc="items")
-        users = _normalise_rows(np.asarray(history_weights(train, True, None) @ items, dtype=np.float32))
+        encoder = _encoder(self.model, progress=self.progress)
+        items = encoder.encode(item_texts(train.items), desc="items")
+        if self.user_input == "text":
+            texts = user_texts(train, self.max_items)
+            users = encoder.encode(texts, desc="users")
+            users[np.array([t == "" for t in texts], dtype=bool)] = 0.0  # no history: no text, no vector
+        else:
+            users = _normalise_rows(np.asarray(history_weights(train) @ items, dtype=np.float32))
         return torch.from_numpy(users), torch.from_numpy(items)
 
-    def _towers(self, users: torch.Tensor, items: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        f = torch.tanh if self.activation == "tanh" else (lambda z: z)
-        u = torch.zeros(len(users), self.embedding_size)
-        v_index = torch.arange(self.n_items) if items is None else items
-        v = torch.zeros(len(v_index), self.embedding_size)
-        if self.use_text:
-            u = u + f(self.user_tower_(self.x_users_[users]))
-            v = v + f(self.item_tower_(self.x_items_[v_index]))
+    def _towers(self, users: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = _ACTIVATIONS[self.activation]
+        u = f(self.user_tower_(self.x_users_[users]))
+        v = f(self.item_tower_(self.x_items_[items]))
         if self.id_embeddings:
             u = u + self.user_embedding_(users)
-            v = v + self.item_embedding_(v_index)
+            v = v + self.item_embedding_(items)
         return u, v
 
     def _fit(self, train: Interactions) -> None:
         self.x_users_, self.x_items_ = self._inputs(train)
+        width = self.x_items_.shape[1]
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
-            width = self.x_items_.shape[1]
-            self.user_tower_ = torch.nn.Linear(width, self.embedding_size) if self.use_text else None
-            self.item_tower_ = torch.nn.Linear(width, self.embedding_size) if self.use_text else None
-            self.user_embedding_ = (
-                torch.nn.Embedding(train.n_users, self.embedding_size) if self.id_embeddings else None
-            )
-            self.item_embedding_ = (
-                torch.nn.Embedding(train.n_items, self.embedding_size) if self.id_embeddings else None
-            )
+            self.user_tower_ = torch.nn.Linear(width, self.embedding_size)
+            self.item_tower_ = torch.nn.Linear(width, self.embedding_size)
+        modules = [self.user_tower_, self.item_tower_]
+        if self.id_embeddings:
+            self.user_embedding_ = torch.nn.Embedding(train.n_users, self.embedding_size)
+            self.item_embedding_ = torch.nn.Embedding(train.n_items, self.embedding_size)
             for embedding in (self.user_embedding_, self.item_embedding_):
-                if embedding is not None:
-                    torch.nn.init.normal_(embedding.weight, std=0.1)
-        modules = [m for m in (self.user_tower_, self.item_tower_, self.user_embedding_, self.item_embedding_) if m]
+                torch.nn.init.zeros_(embedding.weight)
+            modules += [self.user_embedding_, self.item_embedding_]
         parameters = [p for m in modules for p in m.parameters()]
         optimizer = torch.optim.Adam(parameters, lr=self.learning_rate, weight_decay=self.reg)
         generator = torch_generator(self.seed)
-        pool = torch.from_numpy(np.flatnonzero(train.item_counts() > 0))
+        counts = train.item_counts()
+        log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum())).float()
         users = torch.from_numpy(train.frame["user"].to_numpy(copy=True))
         items = torch.from_numpy(train.frame["item"].to_numpy(copy=True))
-        self.losses_ = []
+        self.losses_: list[float] = []
         for _ in tqdm(range(self.epochs), desc="two-tower epochs", disable=not self.progress):
             order = torch.randperm(len(users), generator=generator)
-            negatives = pool[torch.randint(0, len(pool), (len(users),), generator=generator)]
+            negatives = uniform_negatives(train, len(users), generator)
             total = 0.0
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
-                u, v = self._towers(users[batch], torch.cat([items[batch], negatives[batch]]))
-                positive, negative = v[: len(batch)], v[len(batch) :]
-                loss = -F.logsigmoid((u * positive).sum(1) - (u * negative).sum(1)).mean()
+                if self.loss == "bpr":
+                    u, v = self._towers(users[batch], torch.cat([items[batch], negatives[batch]]))
+                    loss = bpr_loss(u, v[: len(batch)], v[len(batch) :])
+                else:
+                    u, v = self._towers(users[batch], items[batch])
+                    loss = in_batch_softmax_loss(u, v, items[batch], log_q[items[batch]])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * len(batch)
             self.losses_.append(total / len(users))
+        with torch.inference_mode():
+            self.user_factors_, self.item_factors_ = self._towers(
+                torch.arange(train.n_users), torch.arange(train.n_items)
+            )
 
-    @torch.inference_mode()
     def _score(self, users: torch.Tensor) -> torch.Tensor:
-        u, v = self._towers(users)
-        return u @ v.T
+        return self.user_factors_[users] @ self.item_factors_.T
 
 
-@register_model("bpr")
-class BPR(TwoTower):
-    """Matrix factorisation with BPR: ``score(u, i) = p_u . q_i``, trained with the pairwise loss
-    ``-log sigmoid(p_u . q_i - p_u . q_j)`` (i seen, j uniform) and weight decay (chapter: *LLM text encoders*;
-    the two-tower trainer with ID embeddings only)."""
+def _freeze_below(model: torch.nn.Module, trainable_layers: int | None) -> None:
+    """Train only the top ``trainable_layers`` Transformer blocks (``None``: every parameter, embeddings too).
 
-    def __init__(
-        self,
-        embedding_size: int = 64,
-        epochs: int = 30,
-        batch_size: int = 1024,
-        learning_rate: float = 5e-3,
-        reg: float = 1e-5,
-        seed: int = 42,
-        progress: bool = False,
-    ) -> None:
-        super().__init__(
-            use_text=False,
-            id_embeddings=True,
-            embedding_size=embedding_size,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            reg=reg,
-            seed=seed,
-            progress=progress,
-        )
-
-    def get_params(self) -> dict:
-        keep = ("embedding_size", "epochs", "batch_size", "learning_rate", "reg", "seed", "progress")
-        return {k: getattr(self, k) for k in keep}
+    The blocks are the longest ``ModuleList`` in the model (``encoder.layer`` for BERT-like encoders). Frozen
+    lower blocks need no backward pass, so a step costs about ``1 + 2 k / L`` forward passes instead of 3."""
+    if trainable_layers is None:
+        for parameter in model.parameters():
+            parameter.requires_grad_(True)
+        return
+    blocks = max((m for m in model.modules() if isinstance(m, torch.nn.ModuleList)), key=len, default=None)
+    if blocks is None or not 0 <= trainable_layers <= len(blocks):
+        raise ValueError(f"trainable_layers must be between 0 and the number of layers, got {trainable_layers}")
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    for block in list(blocks)[len(blocks) - trainable_layers :]:
+        for parameter in block.parameters():
+            parameter.requires_grad_(True)
 
 
 @register_model("text-finetuned")
 class FineTunedText(Recommender):
-    """score(u, i) = cos(enc(text_u), enc(text_i)) with the encoder fine-tuned for ``steps`` steps.
+    """``score(u, i) = cos(enc(text_u), enc(text_i))``, the encoder fine-tuned for ``steps`` steps.
 
-    Training pairs: for a random user and a random position t of its history, the text of the ``max_items``
-    films before t (most recent first) and the text of the film at t. Loss (InfoNCE, in-batch negatives,
-    temperature tau): ``-(1/B) sum_b log softmax_j(cos(u_b, v_j) / tau)[b]``. ``steps=0`` is the frozen encoder.
+    Training pairs, drawn reproducibly: a random training interaction (u, i) that is not u's first, with the
+    text of the ``max_items`` films u rated before it (the user template, newest first) as the query and the
+    text of film i as the positive. Loss: :func:`in_batch_softmax_loss` with cosine similarities, temperature
+    ``temperature`` and (``logq=True``) the log-Q correction, ``q_i`` = the share of training pairs whose target
+    is i. AdamW on the top ``trainable_layers`` blocks (``None``: the whole model). ``steps=0`` is the frozen,
+    zero-shot encoder. Users without history score 0 everywhere.
     """
 
     def __init__(
         self,
-        model: str | None = None,
-        steps: int = 100,
-        batch_size: int = 16,
-        learning_rate: float = 3e-5,
+        model: ModelSpec = None,
+        steps: int = 150,
+        batch_size: int = 32,
+        learning_rate: float = 5e-5,
         temperature: float = 0.05,
+        logq: bool = True,
+        trainable_layers: int | None = 2,
         max_items: int = 5,
-        max_length: int = 96,
+        max_length: int = 64,
         seed: int = 42,
         progress: bool = False,
     ) -> None:
+        if steps < 0 or batch_size < 2:
+            raise ValueError(f"steps must be >= 0 and batch_size >= 2, got {steps} and {batch_size}")
         self.model, self.steps, self.batch_size, self.learning_rate = model, steps, batch_size, learning_rate
-        self.temperature, self.max_items, self.max_length = temperature, max_items, max_length
-        self.seed, self.progress = seed, progress
+        self.temperature, self.logq, self.trainable_layers = temperature, logq, trainable_layers
+        self.max_items, self.max_length, self.seed, self.progress = max_items, max_length, seed, progress
 
-    def _pairs(self, train: Interactions, rng: np.random.Generator, count: int) -> tuple[list[str], np.ndarray]:
-        """``count`` (history text, next item) pairs, sampled reproducibly."""
-        indptr, items = train.sequences()
-        lengths = np.diff(indptr)
-        eligible = np.flatnonzero(lengths >= 2)
-        users = rng.choice(eligible, size=count)
-        cut = indptr[users] + 1 + (rng.random(count) * (lengths[users] - 1)).astype(np.int64)  # index of target
-        labels = np.array([s.rsplit(". Genres", 1)[0] for s in item_texts(train.items)], dtype=object)
-        ratings = train.chronological()["rating"].to_numpy()
-        texts = []
-        for start, stop in zip(np.maximum(cut - self.max_items, indptr[users]), cut, strict=True):
-            window = range(stop - 1, start - 1, -1)
-            texts.append("; ".join(f"rated {ratings[j]:g}: {labels[items[j]]}" for j in window))
-        return texts, items[cut]
+    def _pairs(self, train: Interactions, count: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """``count`` (history text, target item) pairs and the log-probability of each target being drawn."""
+        indptr, phrases = interaction_phrases(train)
+        _, sequence = train.sequences()
+        starts = np.repeat(indptr[:-1], np.diff(indptr))
+        eligible = np.flatnonzero(np.arange(len(sequence)) > starts)  # every interaction but a user's first
+        targets_all = sequence[eligible]
+        log_q = np.log(np.bincount(targets_all, minlength=train.n_items) / len(eligible))
+        chosen = eligible[numpy_rng(self.seed).integers(0, len(eligible), size=count)]
+        texts = history_texts(phrases, starts[chosen], chosen, self.max_items)
+        return texts, sequence[chosen], log_q
 
     def _fit(self, train: Interactions) -> None:
-        encoder = TextEncoder(self.model, max_length=self.max_length, cache=self.steps == 0, progress=self.progress)
-        texts_items = item_texts(train.items)
+        encoder = _encoder(self.model, max_length=self.max_length, progress=self.progress)
+        item_text = item_texts(train.items)
+        self.losses_: list[float] = []
         if self.steps > 0:
-            encoder.load()
-            encoder._model = copy.deepcopy(encoder.model)  # never modify a shared, cached model in place
-            rng = numpy_rng(self.seed)
-            histories, targets = self._pairs(train, rng, self.steps * self.batch_size)
-            optimizer = torch.optim.AdamW(encoder.model.parameters(), lr=self.learning_rate)
-            self.losses_ = []
+            encoder = encoder.copy()  # never modify a shared encoder in place
+            _freeze_below(encoder.model, self.trainable_layers)
+            queries, targets, log_q = self._pairs(train, self.steps * self.batch_size)
+            log_q_t = torch.from_numpy(log_q).float()
+            trainable = [p for p in encoder.model.parameters() if p.requires_grad]
+            optimizer = torch.optim.AdamW(trainable, lr=self.learning_rate)
             with torch.random.fork_rng():
-                torch.manual_seed(self.seed)
+                torch.manual_seed(self.seed)  # dropout masks
                 encoder.model.train()
                 for step in tqdm(range(self.steps), desc="fine-tuning", disable=not self.progress):
                     batch = slice(step * self.batch_size, (step + 1) * self.batch_size)
-                    u = encoder.forward(histories[batch])
-                    v = encoder.forward([texts_items[i] for i in targets[batch]])
-                    logits = u @ v.T / self.temperature
-                    same = torch.from_numpy(targets[batch][:, None] == targets[batch][None, :])
-                    logits = logits.masked_fill(same & ~torch.eye(len(u), dtype=torch.bool), float("-inf"))
-                    loss = F.cross_entropy(logits, torch.arange(len(u)))
+                    ids = torch.from_numpy(targets[batch])
+                    u = encoder.forward(queries[batch])
+                    v = encoder.forward([item_text[i] for i in targets[batch]])
+                    correction = log_q_t[ids] if self.logq else None
+                    loss = in_batch_softmax_loss(u, v, ids, correction, self.temperature)
                     optimizer.zero_grad()
                     loss.backward()
                     optimizer.step()
                     self.losses_.append(loss.item())
                 encoder.model.eval()
-        self.item_vectors_ = encoder.encode(texts_items, desc="items")
-        texts_users = user_texts(train, self.max_items)
-        self.user_vectors_ = encoder.encode(texts_users, desc="users")
+            for parameter in encoder.model.parameters():
+                parameter.requires_grad_(False)
+        self.item_vectors_ = encoder.encode(item_text, desc="items")
+        texts = user_texts(train, self.max_items)
+        self.user_vectors_ = encoder.encode(texts, desc="users")
+        self.user_vectors_[np.array([t == "" for t in texts], dtype=bool)] = 0.0
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(self.user_vectors_[users.numpy()] @ self.item_vectors_.T)

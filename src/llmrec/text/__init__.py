@@ -1,23 +1,22 @@
-"""Text encoders for items and users (chapter: *LLM text encoders*)."""
+"""Text encoders for items and users: templates, mean-pooled sentence vectors, a disk cache
+(chapter: *LLM text encoders*)."""
 
-from ._encoder import (
-    DEFAULT_MODEL,
-    ModelLoadError,
-    TextEncoder,
-    atomic_save,
-    cache_dir,
-    default_model_path,
-    mean_pool,
-)
-from ._templates import item_texts, user_texts
+from ._cache import EmbeddingCache, atomic_save, cache_dir, cache_key
+from ._encoder import DEFAULT_MODEL, ModelLoadError, TextEncoder, default_model_path, mean_pool
+from ._templates import history_texts, interaction_phrases, item_labels, item_texts, user_texts
 
 __all__ = [
     "DEFAULT_MODEL",
+    "EmbeddingCache",
     "ModelLoadError",
     "TextEncoder",
     "atomic_save",
     "cache_dir",
+    "cache_key",
     "default_model_path",
+    "history_texts",
+    "interaction_phrases",
+    "item_labels",
     "item_texts",
     "mean_pool",
     "user_texts",
