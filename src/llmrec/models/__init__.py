@@ -8,6 +8,7 @@ from ._itemknn import ItemKNN, cosine_item_similarity
 from ._markov import NGramRecommender
 from ._popularity import MostPopular
 from ._text import FineTunedText, TextContent, TwoTower
+from ._userknn import UserKNN
 
 __all__ = [
     "BayesTransfer",
@@ -15,6 +16,7 @@ __all__ = [
     "FineTunedText",
     "TextContent",
     "TwoTower",
+    "UserKNN",
     "MODELS",
     "GPTRecommender",
     "ItemKNN",

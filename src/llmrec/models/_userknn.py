@@ -1,0 +1,38 @@
+"""User-based k-nearest-neighbour recommender on implicit feedback (chapter: *Collaborative-filtering formulas*)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from .._interactions import Interactions
+from ._base import Recommender, register_model
+from ._itemknn import cosine_item_similarity
+
+__all__ = ["UserKNN"]
+
+
+@register_model("userknn")
+class UserKNN(Recommender):
+    """``score(u, i) = sum_{v in N_k(u)} s(u, v) x_vi``: the cosine-weighted votes of the ``neighbours`` users most
+    similar to u (cosine between rows of the binary user x item matrix ``X``; ``s(u, u) = 0``).
+
+    The neighbour weights form a sparse users x users matrix with at most ``neighbours`` entries per row, so
+    scoring a batch is one sparse product ``W[batch] X``; no dense users x users matrix is kept.
+    """
+
+    def __init__(self, neighbours: int = 50) -> None:
+        if neighbours < 1:
+            raise ValueError(f"neighbours must be >= 1, got {neighbours}")
+        self.neighbours = neighbours
+
+    def _fit(self, train: Interactions) -> None:
+        self.history_ = train.matrix()
+        # cosine between the columns of X^T (the users); column v keeps v's top neighbours, and s is symmetric
+        by_user = cosine_item_similarity(sp.csr_matrix(self.history_.T), self.neighbours)
+        self.weights_ = sp.csr_matrix(by_user.T)
+
+    def _score(self, users: torch.Tensor) -> torch.Tensor:
+        rows = self.weights_[users.numpy()]
+        return torch.from_numpy(np.asarray((rows @ self.history_).todense(), dtype=np.float32))
