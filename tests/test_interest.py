@@ -11,12 +11,14 @@ from scipy.spatial.distance import jensenshannon
 from llmrec import Interactions
 from llmrec.interest import (
     early_late,
+    fine_tune,
     genre_counts,
     genre_log_likelihood,
     genre_profiles,
     genre_transitions,
     js_divergence,
     posterior,
+    ridge_toward,
     transfer,
 )
 from llmrec.models import BayesTransfer
@@ -84,3 +86,28 @@ class TestBayesTransfer(RecommenderContract):
 def test_transfer_weight_is_validated() -> None:
     with pytest.raises(ValueError, match="transfer_weight"):
         BayesTransfer(transfer_weight=1.5)
+
+
+def test_ridge_toward_source_by_hand_and_against_sklearn() -> None:
+    from sklearn.linear_model import Ridge
+
+    x, y, source = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([3.0, 4.0]), np.array([1.0, 1.0])
+    # (X^T X + I)^{-1} (X^T y + theta_s) with X^T X = diag(1, 4), X^T y = (3, 8): ((3 + 1) / 2, (8 + 1) / 5)
+    np.testing.assert_allclose(ridge_toward(x, y, source, 1.0), [2.0, 1.8], atol=1e-12)
+    np.testing.assert_allclose(ridge_toward(x, y, source, 0.0), [3.0, 2.0], atol=1e-12)  # least squares
+    np.testing.assert_allclose(ridge_toward(x, y, source, 1e12), source, atol=1e-9)  # the source itself
+    rng = np.random.default_rng(0)
+    x, y, source = rng.normal(size=(15, 4)), rng.normal(size=15), rng.normal(size=4)
+    reference = source + Ridge(alpha=5.0, fit_intercept=False).fit(x, y - x @ source).coef_
+    np.testing.assert_allclose(ridge_toward(x, y, source, 5.0), reference, atol=1e-10)
+    with pytest.raises(ValueError, match="lam must be >= 0"):
+        ridge_toward(x, y, source, -1.0)
+
+
+def test_fine_tune_steps_by_hand_and_converges_to_least_squares() -> None:
+    x, y, source = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([3.0, 4.0]), np.array([1.0, 1.0])
+    path = fine_tune(x, y, source, learning_rate=0.1, steps=400)
+    # step 1: gradient (2/2) X^T (X theta - y) = X^T ((1, 2) - (3, 4)) = (-2, -4); theta = (1.2, 1.4)
+    np.testing.assert_allclose(path[1], [1.2, 1.4], atol=1e-12)
+    np.testing.assert_array_equal(path[0], source)
+    np.testing.assert_allclose(path[-1], ridge_toward(x, y, source, 0.0), atol=1e-9)

@@ -10,14 +10,17 @@ from ._bayes import (
     posterior,
     transfer,
 )
+from ._transfer import fine_tune, ridge_toward
 
 __all__ = [
     "early_late",
+    "fine_tune",
     "genre_counts",
     "genre_log_likelihood",
     "genre_profiles",
     "genre_transitions",
     "js_divergence",
     "posterior",
+    "ridge_toward",
     "transfer",
 ]
