@@ -49,7 +49,9 @@ def _cosine_rows(matrix: sp.csr_matrix) -> np.ndarray:
 def similarity(ratings: sp.csr_matrix, measure: str = "cosine") -> np.ndarray:
     """Dense row-by-row similarity (``n x n``, float64) of a sparse ratings matrix; the diagonal is set to 0.
 
-    Memory is ``8 n^2`` bytes: 7 MB for the 943 users of ML-100K, 290 MB for the 6,040 users of ML-1M.
+    The result takes ``8 n^2`` bytes: 7 MB for the 943 users of ML-100K, 292 MB for the 6,040 users of ML-1M.
+    Measured peak on ML-1M users (``/usr/bin/time``, over the 0.7 GB of the loaded data): about +0.4 GB for
+    cosine and Pearson, +1.7 GB for MSD (it holds five dense intermediates).
     ``measure``: ``cosine``, ``pearson``, ``adjusted-cosine`` (rows are items; columns users) or ``msd``.
     """
     ratings = sp.csr_matrix(ratings, dtype=np.float64)
