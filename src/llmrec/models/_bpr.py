@@ -7,6 +7,8 @@ The chapter derives the stochastic update; here the same loss is minimised with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,7 +18,7 @@ from .._interactions import Interactions
 from .._seed import torch_generator
 from ._base import Recommender, register_model
 
-__all__ = ["BPR", "bpr_loss", "uniform_negatives"]
+__all__ = ["BPR", "bpr_loss", "train_on_pairs", "uniform_negatives"]
 
 
 def bpr_loss(users: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
@@ -31,6 +33,41 @@ def uniform_negatives(train: Interactions, count: int, generator: torch.Generato
     drawn item may be one the user has seen (the usual approximation: rare when the catalogue is large)."""
     pool = torch.from_numpy(np.flatnonzero(train.item_counts() > 0))
     return pool[torch.randint(0, len(pool), (count,), generator=generator)]
+
+
+def train_on_pairs(
+    train: Interactions,
+    batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    parameters: list[torch.Tensor],
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    reg: float,
+    generator: torch.Generator,
+    progress: bool = False,
+    desc: str = "epochs",
+) -> list[float]:
+    """Mini-batch Adam (weight decay ``reg``) over the training pairs (u, i): each epoch shuffles the pairs and
+    draws one :func:`uniform_negatives` item per pair, then minimises ``batch_loss(users, items, negatives)``
+    batch by batch; ``generator`` draws the shuffles and negatives. Returns the mean loss of each epoch. Shared by
+    :class:`BPR` and the two-tower model."""
+    optimizer = torch.optim.Adam(parameters, lr=learning_rate, weight_decay=reg)
+    users = torch.from_numpy(train.frame["user"].to_numpy(copy=True))
+    items = torch.from_numpy(train.frame["item"].to_numpy(copy=True))
+    losses = []
+    for _ in tqdm(range(epochs), desc=desc, disable=not progress):
+        order = torch.randperm(len(users), generator=generator)
+        negatives = uniform_negatives(train, len(users), generator)
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            loss = batch_loss(users[batch], items[batch], negatives[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(users))
+    return losses
 
 
 @register_model("bpr")
@@ -58,34 +95,26 @@ class BPR(Recommender):
 
     def _fit(self, train: Interactions) -> None:
         generator = torch_generator(self.seed)
-        scale = 0.1
-        self.user_factors_ = (
-            scale * torch.randn(train.n_users, self.embedding_size, generator=generator)
-        ).requires_grad_()
-        self.item_factors_ = (
-            scale * torch.randn(train.n_items, self.embedding_size, generator=generator)
-        ).requires_grad_()
-        optimizer = torch.optim.Adam(
-            [self.user_factors_, self.item_factors_], lr=self.learning_rate, weight_decay=self.reg
+        shape_users, shape_items = (train.n_users, self.embedding_size), (train.n_items, self.embedding_size)
+        p = (0.1 * torch.randn(shape_users, generator=generator)).requires_grad_()
+        q = (0.1 * torch.randn(shape_items, generator=generator)).requires_grad_()
+
+        def batch_loss(users: torch.Tensor, items: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+            return bpr_loss(p[users], q[items], q[negatives])
+
+        self.losses_ = train_on_pairs(
+            train,
+            batch_loss,
+            [p, q],
+            self.epochs,
+            self.batch_size,
+            self.learning_rate,
+            self.reg,
+            generator,
+            self.progress,
+            "BPR epochs",
         )
-        users = torch.from_numpy(train.frame["user"].to_numpy(copy=True))
-        items = torch.from_numpy(train.frame["item"].to_numpy(copy=True))
-        self.losses_: list[float] = []
-        for _ in tqdm(range(self.epochs), desc="BPR epochs", disable=not self.progress):
-            order = torch.randperm(len(users), generator=generator)
-            negatives = uniform_negatives(train, len(users), generator)
-            total = 0.0
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                p = self.user_factors_[users[batch]]
-                loss = bpr_loss(p, self.item_factors_[items[batch]], self.item_factors_[negatives[batch]])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.item() * len(batch)
-            self.losses_.append(total / len(users))
-        self.user_factors_ = self.user_factors_.detach()
-        self.item_factors_ = self.item_factors_.detach()
+        self.user_factors_, self.item_factors_ = p.detach(), q.detach()
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:
         return self.user_factors_[users] @ self.item_factors_.T

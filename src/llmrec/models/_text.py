@@ -26,7 +26,7 @@ from .._interactions import Interactions
 from .._seed import numpy_rng, torch_generator
 from ..text import TextEncoder, history_texts, interaction_phrases, item_texts, user_texts
 from ._base import Recommender, register_model
-from ._bpr import bpr_loss, uniform_negatives
+from ._bpr import bpr_loss, train_on_pairs
 
 __all__ = ["FineTunedText", "TextContent", "TwoTower", "history_weights", "in_batch_softmax_loss"]
 
@@ -205,30 +205,28 @@ class TwoTower(Recommender):
                 torch.nn.init.zeros_(embedding.weight)
             modules += [self.user_embedding_, self.item_embedding_]
         parameters = [p for m in modules for p in m.parameters()]
-        optimizer = torch.optim.Adam(parameters, lr=self.learning_rate, weight_decay=self.reg)
-        generator = torch_generator(self.seed)
         counts = train.item_counts()
         log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum())).float()
-        users = torch.from_numpy(train.frame["user"].to_numpy(copy=True))
-        items = torch.from_numpy(train.frame["item"].to_numpy(copy=True))
-        self.losses_: list[float] = []
-        for _ in tqdm(range(self.epochs), desc="two-tower epochs", disable=not self.progress):
-            order = torch.randperm(len(users), generator=generator)
-            negatives = uniform_negatives(train, len(users), generator)
-            total = 0.0
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                if self.loss == "bpr":
-                    u, v = self._towers(users[batch], torch.cat([items[batch], negatives[batch]]))
-                    loss = bpr_loss(u, v[: len(batch)], v[len(batch) :])
-                else:
-                    u, v = self._towers(users[batch], items[batch])
-                    loss = in_batch_softmax_loss(u, v, items[batch], log_q[items[batch]])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.item() * len(batch)
-            self.losses_.append(total / len(users))
+
+        def batch_loss(users: torch.Tensor, items: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+            if self.loss == "bpr":
+                u, v = self._towers(users, torch.cat([items, negatives]))
+                return bpr_loss(u, v[: len(users)], v[len(users) :])
+            u, v = self._towers(users, items)
+            return in_batch_softmax_loss(u, v, items, log_q[items])
+
+        self.losses_ = train_on_pairs(
+            train,
+            batch_loss,
+            parameters,
+            self.epochs,
+            self.batch_size,
+            self.learning_rate,
+            self.reg,
+            torch_generator(self.seed),
+            self.progress,
+            "two-tower epochs",
+        )
         with torch.inference_mode():
             self.user_factors_, self.item_factors_ = self._towers(
                 torch.arange(train.n_users), torch.arange(train.n_items)
