@@ -20,6 +20,7 @@ from llmrec.text import (
     default_model_path,
     item_texts,
     mean_pool,
+    nearest_items,
     user_texts,
 )
 
@@ -131,6 +132,18 @@ def test_bad_model_paths(tmp_path) -> None:
         TextEncoder(model="no-such-org/no-such-model").load()  # offline: fails at once, no hanging
 
 
+def test_nearest_items_by_hand() -> None:
+    vectors = np.array([[1.0, 0.0], [0.6, 0.8], [1.0, 0.0], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32)
+    indices, cosines = nearest_items(vectors, 2, count=3)
+    # row 0 duplicates row 2 (cosine 1): it is a neighbour, row 2 itself is not; then 0.8 and 0.6
+    assert indices.tolist() == [0, 4, 1]
+    np.testing.assert_allclose(cosines, [1.0, 0.8, 0.6], atol=1e-6)
+    indices, _ = nearest_items(vectors, 0, count=10)
+    assert indices.tolist() == [2, 4, 1, 3]  # never the item itself, at most n - 1 rows
+    with pytest.raises(IndexError, match="not a row"):
+        nearest_items(vectors, 5)
+
+
 def test_templates() -> None:
     data = tiny_interactions()
     texts = item_texts(data.items)
@@ -212,6 +225,15 @@ def test_in_batch_softmax_loss_by_hand() -> None:
     shifted = logits - log_q.numpy()[None, :]
     expected = -np.mean([shifted[b, b] - np.log(np.exp(shifted[b]).sum()) for b in range(3)])
     assert abs(in_batch_softmax_loss(users, items, torch.tensor([0, 1, 2]), log_q).item() - expected) <= 1e-6
+
+
+def test_fine_tuning_records_losses_and_seconds() -> None:
+    data = tiny_interactions()
+    tuned = FineTunedText(steps=2, batch_size=4, max_length=32, seed=0).fit(data)
+    assert len(tuned.losses_) == 2 and all(np.isfinite(tuned.losses_))
+    assert tuned.train_seconds_ > 0
+    frozen = FineTunedText(steps=0).fit(data)
+    assert frozen.losses_ == [] and frozen.train_seconds_ == 0.0
 
 
 def test_user_without_history_scores_zero_in_text_models() -> None:

@@ -14,6 +14,7 @@ Items and users become text (:mod:`llmrec.text`), a sentence encoder turns each 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -265,6 +266,9 @@ class FineTunedText(Recommender):
     ``temperature`` and (``logq=True``) the log-Q correction, ``q_i`` = the share of training pairs whose target
     is i. AdamW on the top ``trainable_layers`` blocks (``None``: the whole model). ``steps=0`` is the frozen,
     zero-shot encoder. Users without history score 0 everywhere.
+
+    After ``fit``: ``losses_`` (the loss of each step) and ``train_seconds_`` (wall-clock seconds of the training
+    steps alone, without the final encoding of items and users; 0 when ``steps=0``).
     """
 
     def __init__(
@@ -294,7 +298,8 @@ class FineTunedText(Recommender):
         starts = np.repeat(indptr[:-1], np.diff(indptr))
         eligible = np.flatnonzero(np.arange(len(sequence)) > starts)  # every interaction but a user's first
         targets_all = sequence[eligible]
-        log_q = np.log(np.bincount(targets_all, minlength=train.n_items) / len(eligible))
+        with np.errstate(divide="ignore"):  # -inf for an item never a target: it is never in a batch either
+            log_q = np.log(np.bincount(targets_all, minlength=train.n_items) / len(eligible))
         chosen = eligible[numpy_rng(self.seed).integers(0, len(eligible), size=count)]
         texts = history_texts(phrases, starts[chosen], chosen, self.max_items)
         return texts, sequence[chosen], log_q
@@ -303,6 +308,7 @@ class FineTunedText(Recommender):
         encoder = _encoder(self.model, max_length=self.max_length, progress=self.progress)
         item_text = item_texts(train.items)
         self.losses_: list[float] = []
+        self.train_seconds_ = 0.0
         if self.steps > 0:
             encoder = encoder.copy()  # never modify a shared encoder in place
             _freeze_below(encoder.model, self.trainable_layers)
@@ -310,6 +316,7 @@ class FineTunedText(Recommender):
             log_q_t = torch.from_numpy(log_q).float()
             trainable = [p for p in encoder.model.parameters() if p.requires_grad]
             optimizer = torch.optim.AdamW(trainable, lr=self.learning_rate)
+            start = time.perf_counter()
             with torch.random.fork_rng():
                 torch.manual_seed(self.seed)  # dropout masks
                 encoder.model.train()
@@ -325,6 +332,7 @@ class FineTunedText(Recommender):
                     optimizer.step()
                     self.losses_.append(loss.item())
                 encoder.model.eval()
+            self.train_seconds_ = time.perf_counter() - start
             for parameter in encoder.model.parameters():
                 parameter.requires_grad_(False)
         self.item_vectors_ = encoder.encode(item_text, desc="items")

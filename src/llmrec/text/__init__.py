@@ -3,6 +3,7 @@
 
 from ._cache import EmbeddingCache, atomic_save, cache_dir, cache_key
 from ._encoder import DEFAULT_MODEL, ModelLoadError, TextEncoder, default_model_path, mean_pool
+from ._neighbours import nearest_items
 from ._templates import history_texts, interaction_phrases, item_labels, item_texts, user_texts
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "item_labels",
     "item_texts",
     "mean_pool",
+    "nearest_items",
     "user_texts",
 ]
