@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 
 from llmrec import ConfigError, make_model
-from llmrec.models import ItemKNN, MostPopular, cosine_item_similarity
+from llmrec.models import MODELS, ItemKNN, MostPopular, cosine_item_similarity
 from llmrec.testing import RecommenderContract, tiny_interactions
 
 
@@ -63,3 +66,17 @@ def test_non_integer_user_ids_rejected() -> None:
     model = MostPopular().fit(tiny_interactions())
     with pytest.raises(ValueError, match="integer ids"):
         model.score(torch.tensor([0.5]))
+
+
+def test_every_registered_model_has_a_contract_test() -> None:
+    """Each model in MODELS, now and later, is constructed by the make_model of some RecommenderContract subclass."""
+    constructed: set[str] = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            bases = [getattr(base, "id", "") for base in getattr(node, "bases", [])]
+            if isinstance(node, ast.ClassDef) and "RecommenderContract" in bases:
+                for call in ast.walk(node):
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
+                        constructed.add(call.func.id)
+    missing = sorted(name for name, cls in MODELS.items() if cls.__name__ not in constructed)
+    assert not missing, f"registered models without a RecommenderContract test: {missing}"
