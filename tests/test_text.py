@@ -90,6 +90,16 @@ def test_cache_misses_after_weights_change(private_cache) -> None:
     assert next(encoder.model.parameters()).data_ptr() != next(tuned.model.parameters()).data_ptr()
 
 
+def test_cache_misses_under_other_cpu_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    encoder = TextEncoder().load()
+    before = encoder.identity()
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "SOME-OTHER-ISA")
+    assert encoder.copy().identity() != before
+    monkeypatch.undo()
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    assert encoder.copy().identity() != before
+
+
 def test_cache_key_separates_lists_of_texts() -> None:
     assert cache_key("m", ["ab", "c"]) != cache_key("m", ["a", "bc"])  # length prefixes: no ambiguity
     assert cache_key("m", ["a"]) != cache_key("n", ["a"])

