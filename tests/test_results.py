@@ -90,7 +90,7 @@ def test_report_round_trip_metadata_is_not_asserted(tmp_path: Path) -> None:
     assert (row["key"], row["label"], row["chapter"], row["notebook"]) == ("pop", "Most popular", 9, "09_x")
     assert row["NDCG"] == pytest.approx(values["res_pop_ndcg10"]) and row["fit_seconds"] == 1.25
     text = results_markdown(table)
-    assert "| Most popular (`pop`) | [9](../notebooks/09_x) |" in text
+    assert "| Most popular (`pop`) | 9 | [09_x](../notebooks/09_x) |" in text
     assert f"| {values['res_pop_ndcg10']:.4f} |" in text and text.endswith("| 1.2 |")  # 1.25 s, rounded half-even
 
 

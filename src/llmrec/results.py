@@ -133,7 +133,8 @@ def collect(notebooks: Iterable[str | Path]) -> pd.DataFrame:
 
 
 def results_markdown(table: pd.DataFrame, notebook_link: str = "../notebooks/{notebook}") -> str:
-    """The results table as Markdown, sorted by NDCG descending, each model linked to the chapter reporting it.
+    """The results table as Markdown, sorted by NDCG descending: the chapter that derives each model and a link to
+    the notebook that reported it.
 
     A key reported by several chapters (the same model refitted) is listed once per chapter.
     """
@@ -141,15 +142,15 @@ def results_markdown(table: pd.DataFrame, notebook_link: str = "../notebooks/{no
         return "*No notebook has reported a model yet.*"
     k = int(table["k"].iloc[0])
     header = (
-        f"| model | chapter | NDCG@{k} | 95 % CI (NDCG) | HR@{k} | MRR@{k} | Recall@{k} | Coverage@{k} | fit s |\n"
-        "|---|---|---:|---|---:|---:|---:|---:|---:|"
+        f"| model | chapter | reported in | NDCG@{k} | 95 % CI (NDCG) | HR@{k} | MRR@{k} | Recall@{k} | Coverage@{k} "
+        "| fit s |\n|---|---:|---|---:|---|---:|---:|---:|---:|---:|"
     )
     lines = [header]
     for row in table.sort_values(["NDCG", "key"], ascending=[False, True], kind="stable").itertuples():
         seconds = "" if row.fit_seconds is None or pd.isna(row.fit_seconds) else f"{row.fit_seconds:.1f}"
         link = notebook_link.format(notebook=row.notebook)
         lines.append(
-            f"| {row.label} (`{row.key}`) | [{row.chapter}]({link}) | {row.NDCG:.4f} | "
+            f"| {row.label} (`{row.key}`) | {row.chapter} | [{row.notebook}]({link}) | {row.NDCG:.4f} | "
             f"[{row.NDCG_lo:.4f}, {row.NDCG_hi:.4f}] | {row.HR:.4f} | {row.MRR:.4f} | {row.Recall:.4f} | "
             f"{row.Coverage:.4f} | {seconds} |"
         )
