@@ -20,7 +20,7 @@ from pathlib import Path
 
 from run_notebooks import EXECUTED, ROOT, execute, toc_notebooks
 
-from llmrec.results import collect, results_markdown
+from llmrec.results import collect, recbole_markdown, results_markdown
 
 SITE = ROOT / "_build" / "site"
 
@@ -62,7 +62,9 @@ def assemble_and_build(durations: dict[str, float]) -> int:
 
     table = collect(EXECUTED / n.relative_to(ROOT) for n in toc_notebooks())
     results = SITE / "book" / "results.md"
-    results.write_text(results.read_text().replace("<!-- RESULTS TABLE -->", results_markdown(table)))
+    text = results.read_text().replace("<!-- RESULTS TABLE -->", results_markdown(table))
+    text = text.replace("<!-- RECBOLE TABLE -->", recbole_markdown(ROOT / "benchmarks" / "recbole_ml100k.json"))
+    results.write_text(text)
 
     command = ["jupyter-book", "build", str(SITE), "-W", "-n", "--keep-going"]
     exe = Path(sys.executable).with_name("jupyter-book")

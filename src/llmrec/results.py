@@ -14,6 +14,7 @@ executed notebook, so adding a ``report`` call to a chapter adds its row, with a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,7 +30,7 @@ from .stats import bootstrap_ci
 if TYPE_CHECKING:
     from .evaluation import EvaluationResult
 
-__all__ = ["collect", "report", "report_values", "results_markdown"]
+__all__ = ["collect", "recbole_markdown", "report", "report_values", "results_markdown"]
 
 KEY = re.compile(r"^[a-z0-9_]+$")
 #: metric column -> short name used in the record keys
@@ -153,5 +154,35 @@ def results_markdown(table: pd.DataFrame, notebook_link: str = "../notebooks/{no
             f"| {row.label} (`{row.key}`) | {row.chapter} | [{row.notebook}]({link}) | {row.NDCG:.4f} | "
             f"[{row.NDCG_lo:.4f}, {row.NDCG_hi:.4f}] | {row.HR:.4f} | {row.MRR:.4f} | {row.Recall:.4f} | "
             f"{row.Coverage:.4f} | {seconds} |"
+        )
+    return "\n".join(lines)
+
+
+def recbole_markdown(path: str | Path) -> str:
+    """The committed ``make compare-recbole`` results file as Markdown: RecBole's models, then the book's on the
+    same split under both protocols (the file's numbers, written by ``scripts/compare_recbole.py``)."""
+    path = Path(path)
+    if not path.is_file():
+        return f"*`make compare-recbole` has not written `{path.name}` yet.*"
+    data = json.loads(path.read_text())
+    lines = [
+        f"RecBole {data['recbole']['recbole_version']}, its own leave-one-out split of ML-100K "
+        f"({data['split']['events']['test']} test events, {data['split']['test_events_same_as_book_split']} of them "
+        f"the book split's test events), full ranking, K = 10, at most {data['arguments']['epochs']} epochs, seed "
+        f"{data['arguments']['seed']}; commit `{data['git_commit'][:10]}`.",
+        "",
+        "| library | model | protocol | NDCG@10 | HR@10 | MRR@10 | fit s |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for name, entry in data["recbole"]["models"].items():
+        m = entry["metrics"]
+        lines.append(
+            f"| RecBole | {name} | RecBole: fit on train | {m['ndcg@10']:.4f} | {m['hit@10']:.4f} | "
+            f"{m['mrr@10']:.4f} | {entry['fit_seconds']:.1f} |"
+        )
+    for row in data["book"]:
+        lines.append(
+            f"| llmrec | {row['model']} (≈ {row['recbole_model']}) | {row['protocol']} | {row['NDCG@10']:.4f} | "
+            f"{row['HR@10']:.4f} | {row['MRR@10']:.4f} | {row['fit_seconds']:.1f} |"
         )
     return "\n".join(lines)
