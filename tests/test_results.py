@@ -106,3 +106,37 @@ def test_results_markdown_sorts_by_ndcg_and_handles_no_rows(tmp_path: Path) -> N
     assert "Best" in lines[2] and "Worse" in lines[3] and lines[3].endswith("|  |")  # no fit seconds given
     assert "No notebook" in results_markdown(collect([]))
     assert json.loads(path.read_text())["cells"][0]["outputs"]  # the notebook really holds the glued outputs
+
+
+def test_recbole_markdown(tmp_path: Path) -> None:
+    from llmrec.results import recbole_markdown
+
+    assert "has not written" in recbole_markdown(tmp_path / "missing.json")
+    data = {
+        "recbole": {
+            "recbole_version": "1.2.1",
+            "models": {
+                "Pop": {"metrics": {"ndcg@10": 0.03561, "hit@10": 0.074231, "mrr@10": 0.024063}, "fit_seconds": 2.5}
+            },
+        },
+        "split": {"events": {"test": 943}, "test_events_same_as_book_split": 939},
+        "arguments": {"epochs": 20, "seed": 42},
+        "git_commit": "af6a7230eb51e982d59ab7d14e1cf66e5cdbb5e7",
+        "book": [
+            {
+                "model": "pop",
+                "recbole_model": "Pop",
+                "protocol": "book",
+                "NDCG@10": 0.0449,
+                "HR@10": 0.0859,
+                "MRR@10": 0.0326,
+                "fit_seconds": 0.1,
+            }
+        ],
+    }
+    path = tmp_path / "recbole.json"
+    path.write_text(json.dumps(data))
+    text = recbole_markdown(path)
+    assert "939 of them" in text and "`af6a7230eb`" in text
+    assert "| RecBole | Pop | RecBole: fit on train | 0.0356 | 0.0742 | 0.0241 | 2.5 |" in text
+    assert "| llmrec | pop (≈ Pop) | book | 0.0449 | 0.0859 | 0.0326 | 0.1 |" in text
