@@ -262,3 +262,10 @@ def test_user_without_history_scores_zero_in_text_models() -> None:
     empty_user = data.n_users - 1
     for model in (TextContent(), FineTunedText(steps=0)):
         assert torch.count_nonzero(model.fit(data).score([empty_user])) == 0
+
+
+def test_fine_tuning_without_any_two_event_user_is_refused() -> None:
+    data = tiny_interactions()
+    first = data.frame.groupby("user").head(1)
+    with pytest.raises(ValueError, match="at least two training events"):
+        FineTunedText(steps=2, batch_size=4).fit(data.with_frame(first))

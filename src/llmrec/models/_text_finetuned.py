@@ -62,6 +62,11 @@ class FineTunedText(Recommender):
         _, sequence = train.sequences()
         starts = np.repeat(indptr[:-1], np.diff(indptr))
         eligible = np.flatnonzero(np.arange(len(sequence)) > starts)  # every interaction but a user's first
+        if len(eligible) == 0:
+            raise ValueError(
+                f"{type(self).__name__}: fine-tuning needs a user with at least two training events (a history to "
+                f"predict from); none has. Use steps=0 for the frozen encoder."
+            )
         targets_all = sequence[eligible]
         with np.errstate(divide="ignore"):  # -inf for an item never a target: it is never in a batch either
             log_q = np.log(np.bincount(targets_all, minlength=train.n_items) / len(eligible))
