@@ -143,6 +143,36 @@ def test_malformed_lines_name_file_and_line(tmp_path: Path, u_data: str, line: i
     assert f"u.data, line {line}" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("u_data", "message"),
+    [
+        ("1\t10\t5\t100\n2\t10\t7\t102\n", r"field 'rating' must lie in \[1, 5\], got '7'"),
+        ("1\t10\t5\t100\n2\t10\t0\t102\n", r"field 'rating' must lie in \[1, 5\], got '0'"),
+        ("1\t10\t5\t100\n2\t10\t-3\t102\n", r"field 'rating' must lie in \[1, 5\]"),
+        ("1\t10\t5\t100\n2\t10\tinf\t102\n", "field 'rating' must be a finite number, got 'inf'"),
+        ("1\t10\t5\t100\n2\t10\tnan\t102\n", "field 'rating' must be numeric, got 'nan'"),
+        ("1\t10\t5\t100\n2\t10\t4\t-102\n", r"field 'timestamp' must be >= 0, got '-102'"),
+        ("1\t10\t5\t100\n2\t10\t4\t1e300\n", "field 'timestamp' must be an integer of magnitude below"),
+    ],
+)
+def test_ratings_and_timestamps_are_validated(tmp_path: Path, u_data: str, message: str) -> None:
+    folder = ml100k_folder(tmp_path, **{"u.data": u_data})
+    with pytest.raises(DataFormatError, match=message) as info:
+        load_folder(folder)
+    assert info.value.path == folder / "u.data" and info.value.line == 2
+
+
+def test_repeated_pair_keeps_the_latest_event(tmp_path: Path) -> None:
+    # user 1 rates item 10 with 5 at t=100, then 2 at t=300 (line 5); line 6 repeats it at t=300: the later line wins
+    u_data = U_DATA + "1\t10\t2\t300\n1\t10\t1\t300\n1\t20\t4\t50\n"
+    with pytest.warns(UserWarning, match=r"u\.data: 3 repeated \(user, item\) pairs .*kept the latest event"):
+        data = load_folder(ml100k_folder(tmp_path, **{"u.data": u_data}))
+    f = data.interactions.frame
+    assert f.index.tolist() == [1, 2, 3, 5]  # file positions of the kept events (position 6, t=50 < 101, dropped)
+    assert f["rating"].tolist() == [3.0, 4.0, 1.0, 1.0]
+    assert data.interactions.matrix("rating").toarray().tolist() == [[1, 3, 0], [4, 0, 1]]
+
+
 def test_missing_files(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="folder not found"):
         load_folder(tmp_path / "nowhere")

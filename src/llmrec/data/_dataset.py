@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataFormatError
-from .._interactions import Interactions
+from .._interactions import Interactions, latest_event_mask
 
 __all__ = ["Dataset", "encode"]
 
@@ -80,6 +81,9 @@ def encode(
     Id rule (documented in the book): users are numbered in ascending original id; items in the order of the
     item catalogue file (for GroupLens files that is ascending movie id), keeping only items that have at least
     one interaction. The interaction frame keeps file order; its index is the file position.
+
+    A (user, item) pair rated more than once keeps only its latest event (by timestamp, then file position), with
+    a warning; the original MovieLens files have no repeated pair.
     """
     if items["raw_id"].duplicated().any():
         dup = items["raw_id"][items["raw_id"].duplicated()].iloc[0]
@@ -120,4 +124,13 @@ def encode(
         }
     )
     frame.index.name = "position"
+    latest = latest_event_mask(frame)
+    if not latest.all():
+        first = int(np.flatnonzero(~latest)[0])
+        warnings.warn(
+            f"{ratings_path}: {int((~latest).sum())} repeated (user, item) pairs (the first at data line {first + 1}); "
+            "kept the latest event of each pair (by timestamp, then file position)",
+            stacklevel=2,
+        )
+        frame = frame[latest]
     return Dataset(name, Interactions(frame, len(user_table), len(item_table), item_table, user_table))

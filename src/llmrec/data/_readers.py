@@ -24,6 +24,7 @@ from .._errors import DataFormatError
 
 __all__ = [
     "ML100K_GENRES",
+    "RATING_SCALE",
     "ML1M_OCCUPATIONS",
     "read_atomic_inter",
     "read_atomic_items",
@@ -38,15 +39,49 @@ __all__ = [
 
 #: Genre flag order of ml-100k ``u.item`` (columns 6..24), from the dataset's README.
 ML100K_GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 #: Occupation codes of ml-1m ``users.dat``, from the dataset's README.
 ML1M_OCCUPATIONS = (
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
-    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer",
-    "programmer", "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer",
-    "tradesman/craftsman", "unemployed", "writer",
+    "other",
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
 )
 
 _YEAR_IN_TITLE = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})\)\s*$")
@@ -107,35 +142,61 @@ def read_delimited(
     return frame
 
 
-def to_number(frame: pd.DataFrame, column: str, path: Path, header_lines: int, kind: str = "float") -> np.ndarray:
-    """Parse a string column as numbers; the first non-numeric value is reported with its line."""
-    values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+#: The rating scale of every supported MovieLens release (ml-100k, ml-1m): whole stars 1..5.
+RATING_SCALE = (1.0, 5.0)
+#: Largest integer a float64 holds exactly; integer fields (timestamps, ages, codes) must stay below it.
+_EXACT_INT = 2**53
+
+
+def to_number(
+    frame: pd.DataFrame,
+    column: str,
+    path: Path,
+    header_lines: int,
+    kind: str = "float",
+    low: float | None = None,
+    high: float | None = None,
+) -> np.ndarray:
+    """Parse a string column as finite numbers in ``[low, high]``; the first bad value is reported with its line."""
+    values = pd.to_numeric(frame[column].str.strip(), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+
+    def fail(mask: np.ndarray, message: str) -> None:
+        row = int(np.flatnonzero(mask)[0])
         raise DataFormatError(
-            path, f"field '{column}' must be numeric, got {frame[column].iloc[row]!r}", line=row + 1 + header_lines
+            path, f"field '{column}' {message}, got {frame[column].iloc[row]!r}", row + 1 + header_lines
         )
-    values = values.to_numpy()
-    if kind == "int":
-        if not np.all(np.mod(values, 1) == 0):
-            row = int(np.flatnonzero(np.mod(values, 1) != 0)[0])
-            raise DataFormatError(
-                path, f"field '{column}' must be an integer, got {frame[column].iloc[row]!r}",
-                line=row + 1 + header_lines,
-            )
-        return values.astype(np.int64)
-    return values.astype(np.float64)
+
+    with np.errstate(invalid="ignore"):
+        if np.isnan(values).any():
+            fail(np.isnan(values), "must be numeric")
+        if not np.isfinite(values).all():
+            fail(~np.isfinite(values), "must be a finite number")
+        if kind == "int":
+            if np.any(np.mod(values, 1) != 0):
+                fail(np.mod(values, 1) != 0, "must be an integer")
+            if np.any(np.abs(values) >= _EXACT_INT):
+                fail(np.abs(values) >= _EXACT_INT, "must be an integer of magnitude below 2**53")
+        if low is not None or high is not None:
+            outside = (values < (-np.inf if low is None else low)) | (values > (np.inf if high is None else high))
+            if outside.any():
+                scale = f"lie in [{low:g}, {high:g}]" if low is not None and high is not None else f"be >= {low:g}"
+                fail(outside, f"must {scale}")
+    return values.astype(np.int64) if kind == "int" else values
 
 
 def _ratings_frame(frame: pd.DataFrame, path: Path, header_lines: int) -> pd.DataFrame:
-    """Validate and type a raw (user, item, rating, timestamp) string frame."""
+    """Validate and type a raw (user, item, rating, timestamp) string frame.
+
+    Ratings must be finite and on the MovieLens scale :data:`RATING_SCALE`; timestamps are whole seconds since
+    1970 (non-negative integers). Every violation names the file and line.
+    """
+    low, high = RATING_SCALE
     return pd.DataFrame(
         {
             "raw_user": frame["user"].str.strip(),
             "raw_item": frame["item"].str.strip(),
-            "rating": to_number(frame, "rating", path, header_lines).astype(np.float32),
-            "timestamp": to_number(frame, "timestamp", path, header_lines, kind="int"),
+            "rating": to_number(frame, "rating", path, header_lines, low=low, high=high).astype(np.float32),
+            "timestamp": to_number(frame, "timestamp", path, header_lines, kind="int", low=0),
         }
     )
 
