@@ -75,12 +75,14 @@ def encode(
     *,
     ratings_path: Path,
     items_path: Path,
+    users_path: Path | None = None,
 ) -> Dataset:
     """Give users and items contiguous ids and build the :class:`Dataset`.
 
     Id rule (documented in the book): users are numbered in ascending original id; items in the order of the
     item catalogue file (for GroupLens files that is ascending movie id), keeping only items that have at least
-    one interaction. The interaction frame keeps file order; its index is the file position.
+    one interaction. The interaction frame keeps file order; its index is the file position. A user table, when
+    given, must describe every user who has ratings (else :class:`DataFormatError` naming ``users_path``).
 
     A (user, item) pair rated more than once keeps only its latest event (by timestamp, then file position), with
     a warning; the original MovieLens files have no repeated pair.
@@ -105,13 +107,20 @@ def encode(
     raw_users = raw_users.iloc[_sort_key(raw_users)].reset_index(drop=True)
     user_index = pd.Index(raw_users)
     if users is not None:
-        known = pd.Index(users["raw_id"])
-        missing = ~user_index.isin(known)
+        users_file = users_path if users_path is not None else Path("user table")
+        if users["raw_id"].duplicated().any():
+            dup = users["raw_id"][users["raw_id"].duplicated()].iloc[0]
+            raise DataFormatError(users_file, f"user id {dup!r} appears more than once")
+        missing = ~user_index.isin(pd.Index(users["raw_id"]))
         if missing.any():
-            users = None  # side table incomplete: keep ids only rather than invent attributes
-        else:
-            user_table = users.set_index("raw_id").loc[raw_users].reset_index()
-    if users is None:
+            raise DataFormatError(
+                users_file,
+                f"incomplete user table: {int(missing.sum())} users who have ratings in {ratings_path.name} have no "
+                f"line here (the first: user {raw_users[int(np.flatnonzero(missing)[0])]!r}); restore the file, or "
+                "remove it to load without user attributes",
+            )
+        user_table = users.set_index("raw_id").loc[raw_users].reset_index()
+    else:
         user_table = pd.DataFrame({"raw_id": raw_users})
     user_table.index.name = "user"
 
