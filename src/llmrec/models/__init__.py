@@ -4,10 +4,12 @@ from ._base import MODELS, Recommender, make_model, register_model
 from ._bayes_transfer import BayesTransfer
 from ._bpr import BPR
 from ._gpt import GPTRecommender
-from ._itemknn import ItemKNN, cosine_item_similarity
-from ._markov import NGramRecommender
+from ._itemknn import ItemKNN, cosine_column_similarity
+from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
-from ._text import FineTunedText, TextContent, TwoTower
+from ._text_content import TextContent
+from ._text_finetuned import FineTunedText
+from ._two_tower import TwoTower
 from ._userknn import UserKNN
 
 __all__ = [
@@ -23,7 +25,7 @@ __all__ = [
     "MostPopular",
     "NGramRecommender",
     "Recommender",
-    "cosine_item_similarity",
+    "cosine_column_similarity",
     "make_model",
     "register_model",
 ]
