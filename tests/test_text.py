@@ -142,6 +142,18 @@ def test_bad_model_paths(tmp_path) -> None:
         TextEncoder(model="no-such-org/no-such-model").load()  # offline: fails at once, no hanging
 
 
+@pytest.mark.parametrize("packaged", [True, False])
+def test_load_leaves_the_environment_alone(encoder, monkeypatch: pytest.MonkeyPatch, packaged: bool) -> None:
+    import os
+
+    # ``encoder`` has loaded once, so third-party lazy imports (torch sets TORCHINDUCTOR_CACHE_DIR) are done
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    before = dict(os.environ)
+    encoder = TextEncoder(model=None if packaged else str(default_model_path()), cache=False).load()
+    assert dict(os.environ) == before
+    assert encoder.encode(TEXTS[:1]).shape == (1, 384)
+
+
 def test_nearest_items_by_hand() -> None:
     vectors = np.array([[1.0, 0.0], [0.6, 0.8], [1.0, 0.0], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32)
     indices, cosines = nearest_items(vectors, 2, count=3)

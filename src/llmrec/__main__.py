@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from ._errors import ConfigError, DataFormatError, DataUnavailableError
@@ -38,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "fetch":
-            from .data import fetch
+            from .data import DATASETS, fetch
 
+            unknown = [name for name in args.names if name not in DATASETS]
+            if unknown:
+                raise ConfigError("names", f"unknown dataset {unknown[0]!r}; known: {', '.join(DATASETS)}")
             for name in args.names:
                 print(f"{name}: {fetch(name, source=args.source)}")
             return 0
@@ -51,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print("models:  ", ", ".join(sorted(MODELS)))
         print("metrics: ", ", ".join(METRICS))
         return 0
-    except (ConfigError, DataFormatError, DataUnavailableError, KeyError) as err:
+    except (ConfigError, DataFormatError, DataUnavailableError) as err:  # user errors; a bug stays a traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -59,9 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .pipeline import RunConfig, run
 
-    values = json.loads(Path(args.config).read_text()) if args.config else {}
-    if args.config:
-        RunConfig.from_dict(values)  # report errors in the file before applying flags
+    # errors in the file are reported (naming the file) before the flags are applied
+    values = asdict(RunConfig.from_file(args.config)) if args.config else {}
     for key in ("dataset", "data_path", "split", "k", "seed", "stage"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
