@@ -58,3 +58,14 @@ def test_an_oracle_reaches_the_top_and_the_margin_is_meaningful() -> None:
 
     assert quality_ndcg(Oracle()) == pytest.approx(1.0)
     assert quality_ndcg(_Constant()) + QUALITY_MARGIN < 1.0
+
+
+@pytest.mark.parametrize("name", ["text-content", "two-tower", "text-finetuned", "bayes-transfer"])
+def test_models_needing_an_item_table_say_so(name: str) -> None:
+    from llmrec import make_model
+    from llmrec.testing import tiny_interactions
+
+    data = tiny_interactions()
+    bare = type(data)(data.frame, data.n_users, data.n_items)  # no item table
+    with pytest.raises(ValueError, match="needs an item table"):
+        make_model(name).fit(bare)

@@ -60,7 +60,7 @@ class TextContent(Recommender):
 
     def _fit(self, train: Interactions) -> None:
         encoder = _encoder(self.model, batch_size=self.batch_size, progress=self.progress)
-        self.item_vectors_ = encoder.encode(item_texts(train.items), desc="items")
+        self.item_vectors_ = encoder.encode(item_texts(train.require_items(type(self).__name__)), desc="items")
         weights = history_weights(train, self.rating_weighted, self.half_life)
         self.user_vectors_ = normalise_rows(np.asarray(weights @ self.item_vectors_, dtype=np.float32))
 

@@ -76,7 +76,7 @@ class FineTunedText(Recommender):
 
     def _fit(self, train: Interactions) -> None:
         encoder = _encoder(self.model, max_length=self.max_length, progress=self.progress)
-        item_text = item_texts(train.items)
+        item_text = item_texts(train.require_items(type(self).__name__))
         self.losses_: list[float] = []
         self.train_seconds_ = 0.0
         if self.steps > 0:

@@ -75,7 +75,7 @@ class TwoTower(Recommender):
 
     def _inputs(self, train: Interactions) -> tuple[torch.Tensor, torch.Tensor]:
         encoder = _encoder(self.model, progress=self.progress)
-        items = encoder.encode(item_texts(train.items), desc="items")
+        items = encoder.encode(item_texts(train.require_items(type(self).__name__)), desc="items")
         if self.user_input == "text":
             texts = user_texts(train, self.max_items)
             users = encoder.encode(texts, desc="users")
