@@ -40,7 +40,8 @@ BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
     "gru4rec": {"max_len": 200, "dropout": 0.1, "epochs": 100, "batch_size": 128, "learning_rate": 1e-3, "patience": 5},
 }
 
-#: Field -> type of every results file (``validate_result`` checks them).
+#: Field -> type of every results file (``validate_result`` checks them). Optional: ``epoch_cpu_seconds`` and
+#: ``total_cpu_seconds`` (process CPU time; on a shared machine steadier than wall-clock seconds).
 RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "model": str,
     "dataset": str,
@@ -117,11 +118,13 @@ def run_benchmark(
         "best_epoch": history.best_epoch if history is not None else None,
         "stopped_early": bool(history.stopped_early) if history is not None else False,
         "epoch_seconds": [float(s) for s in history.seconds] if history is not None else [],
+        "epoch_cpu_seconds": [float(s) for s in getattr(history, "cpu_seconds", [])],
         "epoch_loss": [float(v) for v in history.loss] if history is not None else [],
         "validation_ndcg10": [float(v) for v in history.validation] if history is not None else [],
         "fit_seconds": float(fit_seconds),
         "evaluate_seconds": float(evaluate_seconds),
         "total_seconds": float(time.perf_counter() - start),
+        "total_cpu_seconds": float(time.process_time()),
         "peak_memory_mb": float(_peak_memory_mb()),
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
@@ -168,6 +171,9 @@ def validate_result(record: dict[str, Any], where: str = "result") -> None:
         raise ValueError(f"{where}: validation_ndcg10 should be empty or have one entry per epoch")
     if record["best_epoch"] is not None and not 0 <= record["best_epoch"] < record["epochs"]:
         raise ValueError(f"{where}: best_epoch {record['best_epoch']} outside 0..{record['epochs'] - 1}")
+    cpu = record.get("epoch_cpu_seconds", [])
+    if cpu and len(cpu) != record["epochs"]:
+        raise ValueError(f"{where}: epoch_cpu_seconds should be empty or have one entry per epoch")
     if any(s < 0 for s in record["epoch_seconds"]) or record["peak_memory_mb"] <= 0:
         raise ValueError(f"{where}: seconds must be >= 0 and peak_memory_mb > 0")
 
