@@ -5,13 +5,15 @@ from ._bayes_transfer import BayesTransfer
 from ._bpr import BPR
 from ._gpt import GPTRecommender
 from ._gru4rec import GRU4Rec
-from ._itemknn import ItemKNN, cosine_item_similarity
+from ._itemknn import ItemKNN, cosine_column_similarity
 from ._long_short import LongShortInterest, long_short_gate
-from ._markov import NGramRecommender
+from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
 from ._sasrec import SASRec, TextSASRec
 from ._sequential import SequentialRecommender, TextAdapter
-from ._text import FineTunedText, TextContent, TwoTower
+from ._text_content import TextContent
+from ._text_finetuned import FineTunedText
+from ._two_tower import TwoTower
 from ._userknn import UserKNN
 
 __all__ = [
@@ -27,7 +29,7 @@ __all__ = [
     "MostPopular",
     "NGramRecommender",
     "Recommender",
-    "cosine_item_similarity",
+    "cosine_column_similarity",
     "make_model",
     "register_model",
     "GRU4Rec",
