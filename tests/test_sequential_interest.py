@@ -18,7 +18,6 @@ from llmrec.models._sasrec import SASRecEncoder
 from llmrec.models._sequential import (
     full_softmax_loss,
     genre_matrix,
-    holdout_last_event,
     length_buckets,
     multitask_loss,
     sampled_bce_loss,
@@ -28,31 +27,48 @@ from llmrec.testing import RecommenderContract, tiny_interactions
 from llmrec.text import TextEncoder
 
 SMALL = {"embedding_size": 16, "max_len": 8, "epochs": 2, "batch_size": 4, "seed": 0}
+#: Long enough to find the planted cycles of the contract's quality bound.
+QUALITY = {"embedding_size": 16, "max_len": 8, "epochs": 15, "batch_size": 8, "learning_rate": 1e-2, "dropout": 0.0}
 
 
 class TestSASRec(RecommenderContract):
     def make_model(self) -> SASRec:
         return SASRec(num_heads=2, **SMALL)
 
+    def make_quality_model(self) -> SASRec:
+        return SASRec(num_heads=2, **QUALITY)
+
 
 class TestSASRecBCEWithGenres(RecommenderContract):
     def make_model(self) -> SASRec:
         return SASRec(loss="bce", genre_weight=0.5, **SMALL)
+
+    def make_quality_model(self) -> SASRec:
+        return SASRec(loss="bce", genre_weight=0.5, **QUALITY)
 
 
 class TestSASRecSampledEarlyStopping(RecommenderContract):
     def make_model(self) -> SASRec:
         return SASRec(loss="sampled", num_negatives=5, patience=1, **SMALL)
 
+    def make_quality_model(self) -> SASRec:
+        return SASRec(loss="sampled", num_negatives=5, patience=3, **QUALITY)
+
 
 class TestGRU4Rec(RecommenderContract):
     def make_model(self) -> GRU4Rec:
         return GRU4Rec(**SMALL)
 
+    def make_quality_model(self) -> GRU4Rec:
+        return GRU4Rec(**QUALITY)
+
 
 class TestLongShort(RecommenderContract):
     def make_model(self) -> LongShortInterest:
         return LongShortInterest(window=3, **SMALL)
+
+    def make_quality_model(self) -> LongShortInterest:
+        return LongShortInterest(window=3, **QUALITY)
 
 
 @functools.cache
@@ -64,6 +80,9 @@ def encoder() -> TextEncoder:
 class TestTextSASRec(RecommenderContract):
     def make_model(self) -> TextSASRec:
         return TextSASRec(text_experts=2, text_model=encoder(), **SMALL)
+
+    def make_quality_model(self) -> TextSASRec:
+        return TextSASRec(text_experts=2, text_model=encoder(), **QUALITY)
 
 
 @pytest.fixture(autouse=True)
@@ -232,18 +251,9 @@ def test_early_stopping_keeps_the_best_epoch_and_scores_with_the_full_history() 
     model = SASRec(embedding_size=16, max_len=8, epochs=30, batch_size=4, patience=2, seed=0).fit(data)
     history = model.history_
     assert len(history.validation) == len(history.loss) == len(history.seconds)
-    assert history.best_epoch == int(np.argmax(history.validation))
+    assert history.best_epoch == int(np.argmax(history.validation)) + 1  # 1-based
     assert history.stopped_early == (len(history.loss) < 30)
     assert torch.equal(model.lengths_, torch.from_numpy(np.minimum(data.user_counts(), 7) + 1))
-
-
-def test_holdout_last_event() -> None:
-    data = tiny_interactions()
-    rest, last = holdout_last_event(data)
-    assert len(rest) + len(last) == len(data)
-    assert len(last) == (data.user_counts() >= 2).sum()
-    latest = data.chronological().groupby("user").tail(1)
-    assert sorted(last.frame.index) == sorted(latest.index)
 
 
 def test_length_buckets_cover_every_row_once_and_group_lengths() -> None:

@@ -40,7 +40,8 @@ BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
     "gru4rec": {"max_len": 200, "dropout": 0.1, "epochs": 100, "batch_size": 128, "learning_rate": 1e-3, "patience": 5},
 }
 
-#: Field -> type of every results file (``validate_result`` checks them). Optional: ``epoch_cpu_seconds`` and
+#: Field -> type of every results file (``validate_result`` checks them). ``epoch_seconds`` is training time per
+#: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``validation_seconds`` and
 #: ``total_cpu_seconds`` (process CPU time; on a shared machine steadier than wall-clock seconds).
 RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "model": str,
@@ -118,7 +119,7 @@ def run_benchmark(
         "best_epoch": history.best_epoch if history is not None else None,
         "stopped_early": bool(history.stopped_early) if history is not None else False,
         "epoch_seconds": [float(s) for s in history.seconds] if history is not None else [],
-        "epoch_cpu_seconds": [float(s) for s in getattr(history, "cpu_seconds", [])],
+        "validation_seconds": [float(s) for s in getattr(history, "validation_seconds", [])],
         "epoch_loss": [float(v) for v in history.loss] if history is not None else [],
         "validation_ndcg10": [float(v) for v in history.validation] if history is not None else [],
         "fit_seconds": float(fit_seconds),
@@ -169,11 +170,8 @@ def validate_result(record: dict[str, Any], where: str = "result") -> None:
         raise ValueError(f"{where}: epoch_seconds and epoch_loss should have one entry per epoch ({record['epochs']})")
     if record["validation_ndcg10"] and len(record["validation_ndcg10"]) != record["epochs"]:
         raise ValueError(f"{where}: validation_ndcg10 should be empty or have one entry per epoch")
-    if record["best_epoch"] is not None and not 0 <= record["best_epoch"] < record["epochs"]:
-        raise ValueError(f"{where}: best_epoch {record['best_epoch']} outside 0..{record['epochs'] - 1}")
-    cpu = record.get("epoch_cpu_seconds", [])
-    if cpu and len(cpu) != record["epochs"]:
-        raise ValueError(f"{where}: epoch_cpu_seconds should be empty or have one entry per epoch")
+    if record["best_epoch"] is not None and not 1 <= record["best_epoch"] <= record["epochs"]:
+        raise ValueError(f"{where}: best_epoch {record['best_epoch']} outside 1..{record['epochs']} (1-based)")
     if any(s < 0 for s in record["epoch_seconds"]) or record["peak_memory_mb"] <= 0:
         raise ValueError(f"{where}: seconds must be >= 0 and peak_memory_mb > 0")
 

@@ -26,11 +26,7 @@ similar history length (``bucket``), so little work is spent on padding.
 
 from __future__ import annotations
 
-import copy
 import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,20 +34,18 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .._interactions import Interactions
 from .._seed import torch_generator
+from ..training import Trainer, holdout_last, ranking_validator
 from ._base import Recommender
 from ._gpt import right_padded_sequences
 
 __all__ = [
-    "FitHistory",
     "SequentialRecommender",
     "TextAdapter",
     "full_softmax_loss",
     "genre_matrix",
-    "holdout_last_event",
     "length_buckets",
     "multitask_loss",
     "sampled_bce_loss",
@@ -160,17 +154,6 @@ def genre_matrix(items: pd.DataFrame | None, n_items: int) -> tuple[torch.Tensor
     return matrix, vocabulary
 
 
-def holdout_last_event(train: Interactions) -> tuple[Interactions, Interactions]:
-    """``(train without each user's last event, those last events)`` in the chronological order of
-    :meth:`~llmrec.Interactions.sequences` (users with one event keep it: they would have nothing left)."""
-    chrono = train.chronological()
-    users = chrono["user"].to_numpy()
-    last = np.r_[users[1:] != users[:-1], True] if len(users) else np.zeros(0, dtype=bool)
-    counts = np.bincount(users, minlength=train.n_users)
-    last &= counts[users] >= 2
-    return train.with_frame(chrono[~last].sort_index()), train.with_frame(chrono[last].sort_index())
-
-
 def length_buckets(
     lengths: torch.Tensor, batch_size: int, generator: torch.Generator, bucket: bool = True, chunk_batches: int = 64
 ) -> list[torch.Tensor]:
@@ -185,19 +168,6 @@ def length_buckets(
         chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
         batches += list(chunk.split(batch_size))
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
-
-
-@dataclass
-class FitHistory:
-    """Per-epoch record of a fit: mean training loss, wall-clock and process CPU seconds (training and validation;
-    on a shared machine CPU seconds are the steadier measure), validation NDCG@10 (when validated)."""
-
-    loss: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    cpu_seconds: list[float] = field(default_factory=list)
-    validation: list[float] = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
 
 
 class TextAdapter(nn.Module):
@@ -257,10 +227,12 @@ class SequentialRecommender(Recommender):
     """Base of the next-item models (see the module docstring); subclasses build the causal encoder in
     :meth:`_encoder` as an ``nn.Module`` mapping ``(embedded (B, T, d), ids (B, T)) -> hidden (B, T, d)``.
 
-    ``patience``: when set, each user's last training event is held out (:func:`holdout_last_event`), NDCG@10
-    on those events (full ranking, seen items masked) is measured after every epoch, training stops after
-    ``patience`` epochs without improvement and the best epoch's weights are kept. The held-out events are
-    used as inputs again for scoring. ``history_`` (:class:`FitHistory`) keeps the per-epoch record.
+    Training runs in the shared :class:`~llmrec.training.Trainer` (Adam with L2 weight decay ``reg``; linear
+    warm-up over ``warmup_steps`` and ``decay="cosine"`` optional). ``patience``: when set, each user's last
+    training event is held out (:func:`~llmrec.training.holdout_last`), NDCG@10 on those events (full ranking,
+    seen items masked) is measured after every epoch, training stops after ``patience`` epochs without
+    improvement and the best epoch's weights are kept; the held-out events are inputs again for scoring.
+    ``history_`` (:class:`~llmrec.training.TrainingHistory`) keeps the per-epoch record.
     """
 
     _desc = "sequence model"
@@ -277,6 +249,7 @@ class SequentialRecommender(Recommender):
         learning_rate: float = 1e-3,
         reg: float = 0.0,
         warmup_steps: int = 0,
+        decay: str = "none",
         patience: int | None = None,
         bucket: bool = True,
         text_weight: float = 0.0,
@@ -302,6 +275,8 @@ class SequentialRecommender(Recommender):
             raise ValueError(
                 f"learning_rate must be > 0, reg and warmup_steps >= 0; got {learning_rate}, {reg}, {warmup_steps}"
             )
+        if decay not in ("none", "cosine"):
+            raise ValueError(f"decay must be 'none' or 'cosine', got {decay!r}")
         if patience is not None and patience < 1:
             raise ValueError(f"patience must be None or >= 1, got {patience}")
         if genre_weight < 0:
@@ -311,6 +286,7 @@ class SequentialRecommender(Recommender):
         self.embedding_size, self.max_len, self.dropout = embedding_size, max_len, dropout
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
+        self.decay = decay
         self.bucket, self.text_weight, self.text_model = bucket, text_weight, text_model
         self.text_experts = text_experts
         self.genre_weight, self.seed, self.progress = genre_weight, seed, progress
@@ -351,38 +327,65 @@ class SequentialRecommender(Recommender):
 
     # ------------------------------------------------------------------------------------------------- training
     def _fit(self, train: Interactions) -> None:
-        fit_data, held_out = holdout_last_event(train) if self.patience is not None else (train, None)
+        fit_data, held_out = holdout_last(train) if self.patience is not None else (train, None)
         counts = fit_data.item_counts()
         self.log_q_ = torch.from_numpy(np.log(np.maximum(counts, 1) / max(counts.sum(), 1))).float()
         self.sample_probabilities_ = torch.from_numpy(counts / max(counts.sum(), 1)).float()
         self._set_sequences(fit_data)
-        with torch.random.fork_rng():  # initialisation and dropout draw from torch's global generator
+        if not bool((self.lengths_ > 1).any()):
+            raise ValueError(f"{type(self).__name__}: no user has an item to predict, so training would be a no-op")
+        validate = None
+        if held_out is not None:
+            validate = ranking_validator(self._score_batch, fit_data.matrix(), held_out.matrix(), k=10)
+        trainer = Trainer(
+            self.epochs,
+            self.learning_rate,
+            weight_decay=self.reg,
+            optimizer="adam",
+            patience=self.patience,
+            warmup_steps=self.warmup_steps,
+            decay=self.decay,
+            seed=self.seed,
+            progress=self.progress,
+            desc=f"{self._desc} epochs",
+        )
+        with torch.random.fork_rng():  # initialisation and dropout draw from one stream of torch's generator
             torch.manual_seed(self.seed)
             self.network_ = self._build(train)
-            validate = None
-            if held_out is not None:
-                known, targets = fit_data.matrix(), held_out.matrix()
-
-                def validate() -> float:
-                    from ..evaluation import evaluate_scores
-
-                    return evaluate_scores(self._score_batch, known, targets, k=10).summary()["NDCG@10"]
-
-            self.history_ = self._train(torch_generator(self.seed), validate)
+            self.history_ = trainer.fit(
+                self.network_,
+                self._epoch_batches,
+                self._batch_loss,
+                validate=validate,
+                generator=torch_generator(self.seed),
+                reseed=False,
+            )
         self.network_.eval()
         if held_out is not None:
             self._set_sequences(train)
         self.losses_ = self.history_.loss
 
-    def _epoch_batches(self, generator: torch.Generator) -> list[torch.Tensor]:
-        active = torch.nonzero(self.lengths_ > 1).flatten()  # users with at least one item to predict
-        batches = length_buckets(self.lengths_[active], self.batch_size, generator, self.bucket)
-        return [active[b] for b in batches]
+    def _epoch_batches(self, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """One epoch: length-bucketed batches of users with at least one item to predict, each with the
+        negatives its loss needs (drawn here from the seeded ``generator``)."""
+        active = torch.nonzero(self.lengths_ > 1).flatten()
+        batches = []
+        for rows in length_buckets(self.lengths_[active], self.batch_size, generator, self.bucket):
+            users = active[rows]
+            negatives = None
+            if self.loss == "bce":  # one uniform item per predicted position
+                count = int((self.lengths_[users] - 1).sum())
+                negatives = torch.randint(0, self.n_items, (count,), generator=generator)
+            elif self.loss == "sampled":  # shared by the batch, drawn from the training popularity Q
+                negatives = torch.multinomial(self.sample_probabilities_, self.num_negatives, True, generator=generator)
+            batches.append((users, negatives))
+        return batches
 
-    def _batch_loss(self, users: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, int]:
-        batch = self.sequences_[users]
+    def _batch_loss(self, batch: tuple[torch.Tensor, torch.Tensor | None]) -> tuple[torch.Tensor, float]:
+        users, negatives = batch
+        sequences = self.sequences_[users]
         width = int(self.lengths_[users].max())
-        inputs, following = batch[:, : width - 1], batch[:, 1:width]
+        inputs, following = sequences[:, : width - 1], sequences[:, 1:width]
         real = following != self.pad_
         table = self.network_.item_table()
         hidden = self.network_.hidden(inputs, table)[real]  # (N, d): real positions only
@@ -391,53 +394,12 @@ class SequentialRecommender(Recommender):
         if self.loss == "ce":
             loss = full_softmax_loss(hidden, items, targets)
         elif self.loss == "bce":
-            negatives = torch.randint(0, self.n_items, (len(targets),), generator=generator)
             loss = sampled_bce_loss(hidden, items, targets, negatives)
         else:
-            negatives = torch.multinomial(self.sample_probabilities_, self.num_negatives, True, generator=generator)
             loss = sampled_softmax_loss(hidden, items, targets, negatives, self.log_q_)
         if self.network_.genre_head is not None:
             loss = multitask_loss(loss, self.network_.genre_head(hidden), self.genres_[targets], self.genre_weight)
-        return loss, len(targets)
-
-    def _train(self, generator: torch.Generator, validate: Callable[[], float] | None) -> FitHistory:
-        # TODO(training): switch to llmrec.training.Trainer when it is on main (same arguments)
-        optimizer = torch.optim.AdamW(self.network_.parameters(), lr=self.learning_rate, weight_decay=self.reg)
-        warmup = self.warmup_steps
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (warmup + 1)))
-        history, best, best_state, waited = FitHistory(), -math.inf, None, 0
-        bar = tqdm(range(self.epochs), desc=f"{self._desc} epochs", disable=not self.progress)
-        for epoch in bar:
-            start, cpu_start = time.perf_counter(), time.process_time()
-            self.network_.train()
-            total, count = 0.0, 0
-            for users in self._epoch_batches(generator):
-                loss, n = self._batch_loss(users, generator)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                total, count = total + loss.item() * n, count + n
-            history.loss.append(total / max(count, 1))
-            self.network_.eval()
-            if validate is not None:
-                value = validate()
-                history.validation.append(value)
-                if value > best:
-                    best, waited, history.best_epoch = value, 0, epoch
-                    best_state = copy.deepcopy(self.network_.state_dict())
-                else:
-                    waited += 1
-            history.seconds.append(time.perf_counter() - start)
-            history.cpu_seconds.append(time.process_time() - cpu_start)
-            shown = {"val": f"{history.validation[-1]:.4f}"} if validate is not None else {}
-            bar.set_postfix(loss=f"{history.loss[-1]:.4f}", **shown)
-            if validate is not None and waited >= self.patience:
-                history.stopped_early = epoch + 1 < self.epochs
-                break
-        if best_state is not None:
-            self.network_.load_state_dict(best_state)
-        return history
+        return loss, float(len(targets))
 
     # -------------------------------------------------------------------------------------------------- scoring
     @torch.inference_mode()
