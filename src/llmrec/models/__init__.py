@@ -10,7 +10,7 @@ from ._long_short import LongShortInterest, long_short_gate
 from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
 from ._sasrec import SASRec, TextSASRec
-from ._sequential import SequentialRecommender, TextAdapter
+from ._sequential import SequentialRecommender, TextAdapter, multitask_loss
 from ._text_content import TextContent
 from ._text_finetuned import FineTunedText
 from ._two_tower import TwoTower
@@ -39,4 +39,5 @@ __all__ = [
     "TextAdapter",
     "TextSASRec",
     "long_short_gate",
+    "multitask_loss",
 ]
