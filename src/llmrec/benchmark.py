@@ -98,6 +98,7 @@ def run_benchmark(
 
     start = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    commit, dirty = _git("rev-parse", "HEAD"), bool(_git("status", "--porcelain", "--untracked-files=no"))
     data = load_dataset(dataset).interactions
     split = leave_one_out(data)
     params = dict(BENCHMARK_MODELS.get(model, {}) if params is None else params)
@@ -127,8 +128,8 @@ def run_benchmark(
         "total_seconds": float(time.perf_counter() - start),
         "total_cpu_seconds": float(time.process_time()),
         "peak_memory_mb": float(_peak_memory_mb()),
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_commit": commit,  # taken when the run started: the code that ran
+        "git_dirty": dirty,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "finished_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {
