@@ -16,6 +16,7 @@ from llmrec.interest import (
     next_item_explained,
     population_shares,
     recent,
+    shuffled_order,
     total_variation,
     window_profiles,
 )
@@ -162,3 +163,16 @@ def test_batched_code_matches_a_loop_over_users() -> None:
     expected = pd.DataFrame(rows, columns=["user", "position", "long_hit", "short_hit", "loglik_0.3"])
     assert len(table) == len(expected) > 0
     pd.testing.assert_frame_equal(table.reset_index(drop=True), expected, check_dtype=False, atol=1e-12)
+
+
+def test_shuffled_order_keeps_each_users_events() -> None:
+    data = _random_data()
+    shuffled = shuffled_order(data, seed=3)
+    assert shuffled.frame.drop(columns="timestamp").equals(data.frame.drop(columns="timestamp"))
+    indptr, items = data.sequences()
+    shuffled_indptr, shuffled_items = shuffled.sequences()
+    np.testing.assert_array_equal(indptr, shuffled_indptr)
+    assert not np.array_equal(items, shuffled_items)
+    for u in range(data.n_users):
+        assert sorted(items[indptr[u] : indptr[u + 1]]) == sorted(shuffled_items[indptr[u] : indptr[u + 1]])
+    np.testing.assert_array_equal(shuffled_order(data, seed=3).sequences()[1], shuffled_items)  # seeded

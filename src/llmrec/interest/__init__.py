@@ -18,6 +18,7 @@ from ._evolution import (
     next_item_explained,
     population_shares,
     recent,
+    shuffled_order,
     total_variation,
     window_profiles,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "posterior",
     "recent",
     "ridge_toward",
+    "shuffled_order",
     "total_variation",
     "transfer",
     "window_profiles",

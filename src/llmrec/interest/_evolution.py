@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._interactions import Interactions
+from .._seed import numpy_rng
 from ..data import genre_matrix
 from ._bayes import genre_counts, genre_profiles
 
@@ -25,6 +26,7 @@ __all__ = [
     "next_item_explained",
     "population_shares",
     "recent",
+    "shuffled_order",
     "total_variation",
     "window_profiles",
 ]
@@ -51,6 +53,13 @@ def recent(data: Interactions, n: int) -> Interactions:
         raise ValueError(f"n must be a positive number of events, got {n}")
     chrono, from_end, _ = _from_end(data)
     return data.with_frame(chrono[from_end < n])
+
+
+def shuffled_order(data: Interactions, seed: int = 42) -> Interactions:
+    """The same events with each user's order replaced by a random one: timestamps become a random permutation
+    of ``0..N-1``. The control for every measure of order: what it reads when time carries no information."""
+    frame = data.frame.assign(timestamp=numpy_rng(seed).permutation(len(data.frame)).astype(np.int64))
+    return data.with_frame(frame)
 
 
 def long_short_profiles(
