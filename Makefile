@@ -16,7 +16,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 
-.PHONY: setup data test unit notebooks book lint bench bench-encoder clean
+.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark clean
 
 setup: $(STAMP)
 
@@ -56,6 +56,10 @@ bench: data
 
 bench-encoder: data
 	$(PY) scripts/bench_encoder.py
+
+# chapter 7's sequence models on ML-1M (hours on 2 cores): one results file per run in benchmarks/results/
+benchmark: data
+	$(PY) scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec --seeds 42
 
 clean:
 	rm -rf _build

@@ -4,9 +4,13 @@ from ._base import MODELS, Recommender, make_model, register_model
 from ._bayes_transfer import BayesTransfer
 from ._bpr import BPR
 from ._gpt import GPTRecommender
+from ._gru4rec import GRU4Rec
 from ._itemknn import ItemKNN, cosine_item_similarity
+from ._long_short import LongShortInterest, long_short_gate
 from ._markov import NGramRecommender
 from ._popularity import MostPopular
+from ._sasrec import SASRec, TextSASRec
+from ._sequential import SequentialRecommender, TextAdapter
 from ._text import FineTunedText, TextContent, TwoTower
 from ._userknn import UserKNN
 
@@ -26,4 +30,11 @@ __all__ = [
     "cosine_item_similarity",
     "make_model",
     "register_model",
+    "GRU4Rec",
+    "LongShortInterest",
+    "SASRec",
+    "SequentialRecommender",
+    "TextAdapter",
+    "TextSASRec",
+    "long_short_gate",
 ]
