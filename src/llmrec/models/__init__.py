@@ -10,7 +10,7 @@ from ._long_short import LongShortInterest, long_short_gate
 from ._markov import NGramRecommender
 from ._popularity import MostPopular
 from ._sasrec import SASRec, TextSASRec
-from ._sequential import SequentialRecommender, TextAdapter
+from ._sequential import SequentialRecommender, TextAdapter, multitask_loss
 from ._text import FineTunedText, TextContent, TwoTower
 from ._userknn import UserKNN
 
@@ -37,4 +37,5 @@ __all__ = [
     "TextAdapter",
     "TextSASRec",
     "long_short_gate",
+    "multitask_loss",
 ]
