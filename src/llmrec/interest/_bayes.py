@@ -41,14 +41,15 @@ def genre_counts(data: Interactions, genres: sp.csr_matrix | None = None) -> np.
     return np.asarray((data.matrix("binary") @ g).todense())
 
 
-def genre_profiles(data: Interactions, prior_strength: float = 5.0) -> np.ndarray:
+def genre_profiles(data: Interactions, prior_strength: float = 5.0, shares: np.ndarray | None = None) -> np.ndarray:
     """Posterior mean of each user's genre distribution under a Dirichlet prior centred on population shares:
 
     ``P(g | u) = (n_ug + a * pi_g) / (n_u + a)``, with ``pi_g`` the share of genre g among all interactions and
-    ``a = prior_strength`` pseudo-interactions. Users with no history get ``pi``.
+    ``a = prior_strength`` pseudo-interactions. Users with no history get ``pi``. ``shares`` overrides ``pi``
+    (e.g. the shares of a whole data set when ``data`` is a part of it, so that parts share one prior).
     """
     counts = genre_counts(data)
-    shares = counts.sum(axis=0) / counts.sum()
+    shares = counts.sum(axis=0) / counts.sum() if shares is None else np.asarray(shares, dtype=np.float64)
     return (counts + prior_strength * shares) / (counts.sum(axis=1, keepdims=True) + prior_strength)
 
 
