@@ -16,9 +16,11 @@ import torch
 
 from llmrec.llm import (
     LLM_FILES,
+    SCORING_LEAD,
     LLMLoadError,
     auc_interval,
     bootstrap_interval,
+    bootstrap_scores,
     candidate_ndcg,
     candidate_orders,
     causal_lm_loss,
@@ -37,6 +39,7 @@ from llmrec.llm import (
     score_texts,
     target_columns,
     yes_no_scores,
+    zero_shot_scores,
 )
 
 HISTORY = ["Toy Story (1995)", "Fargo (1996)", "Star Wars (1977)"]
@@ -432,3 +435,21 @@ def test_causal_lm_loss_is_the_mean_next_token_cross_entropy():
     terms = [hand_logprob(model, row[:t], [row[t]]) for row in ids for t in range(1, len(row))]
     with torch.no_grad():
         assert float(causal_lm_loss(model, tokenizer, texts)) == pytest.approx(-np.mean(terms), abs=1e-5)
+
+
+def test_zero_shot_scores_follow_the_candidates_not_the_display_order():
+    model, tokenizer = tiny_lm("llama"), CharTokenizer()
+    histories = [["ab", "cd"], ["ef", "gh"]]
+    titles = np.array([["x", "yy", "zzz"], ["u", "vv", "w"]], dtype=object)
+    orders = np.array([[2, 0, 1], [0, 1, 2]])
+    got = zero_shot_scores(model, tokenizer, histories, titles, orders, style="sequential")
+    for u in range(2):
+        shown = list(titles[u, orders[u]])
+        prompt = ranking_prompt(histories[u], shown, "sequential") + "\n" + SCORING_LEAD
+        expected = score_texts(model, tokenizer, [prompt], [shown])[0]
+        np.testing.assert_allclose(got[u, orders[u]], expected, atol=1e-6)
+    first = zero_shot_scores(model, tokenizer, histories, titles, candidate_orders(2, 3, seed=5))
+    full = bootstrap_scores(model, tokenizer, histories, titles, n_orders=2, seed=5)
+    np.testing.assert_allclose(bootstrap_scores(model, tokenizer, histories, titles, 2, seed=5, first=first), full)
+    second = zero_shot_scores(model, tokenizer, histories, titles, candidate_orders(2, 3, seed=6))
+    np.testing.assert_allclose(full, (first + second) / 2, atol=1e-12)

@@ -65,13 +65,16 @@ def bootstrap_scores(
     n_orders: int = 3,
     style: str = "sequential",
     seed: int = 42,
+    first: np.ndarray | None = None,
     progress: bool = False,
 ) -> np.ndarray:
-    """Mean of :func:`zero_shot_scores` over ``n_orders`` seeded random display orders (LLMRank's bootstrapping)."""
+    """Mean of :func:`zero_shot_scores` over ``n_orders`` seeded random display orders (LLMRank's bootstrapping):
+    order ``b`` is ``candidate_orders(U, n, seed + b)``. ``first``: the scores under order 0 if already computed
+    (the same style and ``candidate_orders(U, n, seed)``), so they are not computed again."""
     if n_orders < 1:
         raise ValueError(f"n_orders must be >= 1, got {n_orders}")
-    total = np.zeros(np.shape(titles))
-    for b in range(n_orders):
+    total = np.zeros(np.shape(titles)) if first is None else np.array(first, dtype=np.float64)
+    for b in range(0 if first is None else 1, n_orders):
         orders = candidate_orders(len(histories), np.shape(titles)[1], seed=seed + b)
         total += zero_shot_scores(
             model, tokenizer, histories, titles, orders, style, progress=progress, desc=f"order {b + 1}"
