@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 data: $(STAMP)
-	$(PY) -m llmrec fetch ml-100k ml-1m
+	$(PY) -m llmrec fetch ml-100k ml-1m smollm2-135m-instruct
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests scripts

