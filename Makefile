@@ -16,7 +16,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 
-.PHONY: setup data test unit notebooks book lint bench bench-encoder compare-recbole clean
+.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark compare-recbole clean
 
 setup: $(STAMP)
 
@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 data: $(STAMP)
-	$(PY) -m llmrec fetch ml-100k ml-1m
+	$(PY) -m llmrec fetch ml-100k ml-1m smollm2-135m-instruct
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests scripts
@@ -56,6 +56,10 @@ bench: data
 
 bench-encoder: data
 	$(PY) scripts/bench_encoder.py
+
+# chapter 7's sequence models on ML-1M (hours on 2 cores): one results file per run in benchmarks/results/
+benchmark: data
+	$(PY) scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec --seeds 42
 
 # RecBole 1.2.1 in its own virtual environment (it needs numpy<2, pandas<3, scipy<1.13, setuptools<81), its Pop,
 # ItemKNN, BPR and SASRec and the book's models on RecBole's own leave-one-out split; writes

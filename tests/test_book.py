@@ -51,3 +51,62 @@ def test_every_notebook_is_in_the_toc() -> None:
     listed = {p.resolve() for p in toc_notebooks()}
     on_disk = {p.resolve() for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert on_disk == listed, f"not in _toc.yml: {sorted(p.name for p in on_disk - listed)}"
+
+
+# ----------------------------------------------------------------------------- recorded values and their comparison
+def glued_notebook(path: Path, records: list[tuple[str, str]]) -> Path:
+    """A notebook whose outputs are glued values, as myst_nb.glue writes them."""
+    prefix = "application/papermill.record/"
+    outputs = [
+        {
+            "output_type": "display_data",
+            "data": {prefix + "text/plain": text},
+            "metadata": {"scrapbook": {"name": key, "mime_prefix": prefix}},
+        }
+        for key, text in records
+    ]
+    cell = {"cell_type": "code", "source": "", "metadata": {}, "outputs": outputs, "execution_count": 1}
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_read_records_parses_glued_values(tmp_path: Path) -> None:
+    from llmrec.book import read_records
+
+    notebook = glued_notebook(tmp_path / "a.ipynb", [("n", "100000"), ("ndcg", "0.0449"), ("flag", "True")])
+    assert read_records(notebook) == {"n": 100000, "ndcg": 0.0449, "flag": True}
+
+
+def test_a_key_recorded_twice_is_refused(tmp_path: Path) -> None:
+    from llmrec.book import read_records
+
+    notebook = glued_notebook(tmp_path / "twice.ipynb", [("ndcg", "0.1"), ("other", "1"), ("ndcg", "0.2")])
+    with pytest.raises(ValueError, match=r"twice\.ipynb: key 'ndcg' is recorded 2 times"):
+        read_records(notebook)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"value": float("nan"), "atol": 1e-4}, "expected value nan is not a finite number"),
+        ({"value": 0.5, "atol": float("nan")}, "tolerance atol=nan"),
+        ({"value": 0.5, "rtol": float("inf")}, "tolerance rtol=inf"),
+        ({"value": 0.5, "atol": -1.0}, "tolerance atol=-1"),
+        ({"atol": 1e-4}, "no expected 'value'"),
+    ],
+)
+def test_compare_records_refuses_nan_or_bad_tolerances(entry: dict, problem: str) -> None:
+    from llmrec.book import compare_records
+
+    problems = compare_records({"x": 12345.0}, {"x": entry})
+    assert len(problems) == 1 and problem in problems[0] and problems[0].startswith("x: ")
+
+
+def test_compare_records_by_hand() -> None:
+    from llmrec.book import compare_records
+
+    expected = {"a": {"value": 0.5, "atol": 1e-3}, "b": {"value": 10, "rtol": 0.1}, "c": {"value": 3}}
+    assert compare_records({"a": 0.5009, "b": 10.9, "c": 3}, expected) == []
+    problems = compare_records({"a": 0.502, "b": 11.1, "c": 3.5, "d": 1}, expected)
+    assert [p.split(":")[0] for p in problems] == ["d", "a", "b", "c"]
+    assert compare_records({"a": float("nan"), "b": 10, "c": 3}, expected) == ["a: got nan, expected 0.5 +/- 0.001"]

@@ -101,6 +101,21 @@ def test_test_stage_masks_train_and_validation() -> None:
     assert result.per_user["HR@1"].tolist() == [1.0]  # validation target item 1 ranks first behind masked 0
 
 
+def test_no_user_with_a_target_is_an_error() -> None:
+    """Users with two events have a test target but no validation target: validation has nothing to evaluate."""
+    frame = pd.DataFrame(
+        {"user": [0, 0, 1, 1], "item": [0, 1, 1, 2], "rating": [5.0, 4.0, 3.0, 1.0], "timestamp": [1, 2, 3, 4]}
+    ).astype({"rating": np.float32})
+    split = leave_one_out(Interactions(frame, 2, 3))
+    model = make_model("pop").fit(split.fit_data("validation"))
+    with pytest.raises(ValueError, match=r"no user has a target in the 'validation' stage of split 'leave-one-out'"):
+        evaluate(model, split, stage="validation")
+    empty = sp.csr_matrix((2, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="no user has a target"):
+        evaluate_scores(lambda users: torch.zeros(len(users), 3), empty, empty)
+    assert evaluate(model.fit(split.fit_data("test")), split, stage="test").per_user.shape[0] == 2
+
+
 @pytest.mark.slow
 def test_pop_on_ml100k_agrees_with_independent_computation(ml100k) -> None:
     """Most-popular HR@10 and NDCG@10 under leave-one-out, computed a second, simple way (a loop over users)."""

@@ -39,6 +39,19 @@ def test_windows_do_not_cross_sentences() -> None:
     assert windows.tolist() == [[8, 1], [1, 2], [2, 9], [8, 3], [3, 9]]
 
 
+def test_logprobs_follow_the_fitted_padding() -> None:
+    # fitted without end symbols, "the cat sat" is scored on its 3 tokens only: P = 1 * 2/3 * 1/2 = 1/3
+    cut = NGramLM(2, smoothing="mle").fit(VOCAB.encode(CORPUS), len(VOCAB), VOCAB.bos, VOCAB.eos, pad_right=False)
+    logprobs = cut.logprobs(VOCAB.encode([["the", "cat", "sat"]]))
+    np.testing.assert_allclose(logprobs, np.log([1.0, 2 / 3, 1 / 2]), atol=1e-12)
+    assert cut.perplexity(VOCAB.encode([["the", "cat", "sat"]])) == pytest.approx(3 ** (1 / 3), abs=1e-12)
+    # fitted with end symbols, the end is a 4th predicted token (P(</s> | sat) = 1)
+    full = fit(2, smoothing="mle")
+    np.testing.assert_allclose(
+        full.logprobs(VOCAB.encode([["the", "cat", "sat"]])), np.log([1.0, 2 / 3, 1 / 2, 1.0]), atol=1e-12
+    )
+
+
 def test_mle_by_hand() -> None:
     lm = fit(2, smoothing="mle")
     assert p(lm, "cat", "the") == pytest.approx(2 / 3, abs=1e-12)  # c(the cat) / c(the)

@@ -89,6 +89,26 @@ def test_future_leakage_on_hand_example() -> None:
     assert future_leakage(leave_one_out(data)) == 0.0
 
 
+def test_future_leakage_compares_timestamp_then_file_position() -> None:
+    # the fitted event is at file position 0 with t=5, the target at position 1 with t=4: the target happened
+    # before the user's latest fitted event, whatever the positions (an old key t*(max fitted index+1)+index
+    # gave 5*1+0 = 5 against 4*1+1 = 5 and missed it)
+    from llmrec.split import Split, future_leakage
+
+    data = frame([(0, 0, 5), (0, 1, 4)], 1, 2)
+    f = data.frame
+    split = Split(data.with_frame(f.iloc[[0]]), data.with_frame(f.iloc[:0]), data.with_frame(f.iloc[[1]]))
+    assert future_leakage(split) == 1.0
+    # equal timestamps: the later file position is the later event
+    tie = frame([(0, 0, 5), (0, 1, 5), (1, 0, 3), (1, 1, 3)], 2, 2)
+    f = tie.frame
+    split = Split(tie.with_frame(f.iloc[[1, 2]]), tie.with_frame(f.iloc[:0]), tie.with_frame(f.iloc[[0, 3]]))
+    assert future_leakage(split) == 0.5  # user 0's target (position 0) precedes its fitted position 1
+    # a user with targets but nothing fitted cannot leak
+    split = Split(tie.with_frame(f.iloc[[0]]), tie.with_frame(f.iloc[:0]), tie.with_frame(f.iloc[[1, 2]]))
+    assert future_leakage(split) == 0.0
+
+
 def test_cold_items_are_absent_from_fitting() -> None:
     from llmrec.split import cold_items
 

@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from llmrec import Interactions
+from llmrec.losses import bpr_loss, in_batch_softmax_loss
 from llmrec.models import BPR, FineTunedText, TextContent, TwoTower
-from llmrec.models._bpr import bpr_loss
-from llmrec.models._text import history_weights, in_batch_softmax_loss
 from llmrec.testing import RecommenderContract, tiny_interactions
 from llmrec.text import (
     EmbeddingCache,
@@ -18,6 +17,7 @@ from llmrec.text import (
     TextEncoder,
     cache_key,
     default_model_path,
+    history_weights,
     item_texts,
     mean_pool,
     nearest_items,
@@ -142,6 +142,18 @@ def test_bad_model_paths(tmp_path) -> None:
         TextEncoder(model="no-such-org/no-such-model").load()  # offline: fails at once, no hanging
 
 
+@pytest.mark.parametrize("packaged", [True, False])
+def test_load_leaves_the_environment_alone(encoder, monkeypatch: pytest.MonkeyPatch, packaged: bool) -> None:
+    import os
+
+    # ``encoder`` has loaded once, so third-party lazy imports (torch sets TORCHINDUCTOR_CACHE_DIR) are done
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    before = dict(os.environ)
+    encoder = TextEncoder(model=None if packaged else str(default_model_path()), cache=False).load()
+    assert dict(os.environ) == before
+    assert encoder.encode(TEXTS[:1]).shape == (1, 384)
+
+
 def test_nearest_items_by_hand() -> None:
     vectors = np.array([[1.0, 0.0], [0.6, 0.8], [1.0, 0.0], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32)
     indices, cosines = nearest_items(vectors, 2, count=3)
@@ -183,6 +195,9 @@ class TestTwoTower(RecommenderContract):
     def make_model(self) -> TwoTower:
         return TwoTower(embedding_size=8, id_embeddings=True, epochs=2, batch_size=16, seed=0)
 
+    def make_quality_model(self) -> TwoTower:
+        return TwoTower(embedding_size=8, id_embeddings=True, epochs=20, batch_size=16, learning_rate=0.01, seed=0)
+
 
 class TestFineTunedText(RecommenderContract):
     def make_model(self) -> FineTunedText:
@@ -193,10 +208,18 @@ class TestTwoTowerSoftmaxUserText(RecommenderContract):
     def make_model(self) -> TwoTower:
         return TwoTower(embedding_size=8, user_input="text", loss="softmax", epochs=2, batch_size=16, seed=0)
 
+    def make_quality_model(self) -> TwoTower:
+        return TwoTower(
+            embedding_size=8, user_input="text", loss="softmax", epochs=20, batch_size=16, learning_rate=0.01, seed=0
+        )
+
 
 class TestBPR(RecommenderContract):
     def make_model(self) -> BPR:
         return BPR(embedding_size=8, epochs=2, batch_size=16, seed=0)
+
+    def make_quality_model(self) -> BPR:
+        return BPR(embedding_size=8, epochs=40, batch_size=16, learning_rate=0.05, seed=0)
 
 
 @pytest.mark.parametrize(
@@ -251,3 +274,10 @@ def test_user_without_history_scores_zero_in_text_models() -> None:
     empty_user = data.n_users - 1
     for model in (TextContent(), FineTunedText(steps=0)):
         assert torch.count_nonzero(model.fit(data).score([empty_user])) == 0
+
+
+def test_fine_tuning_without_any_two_event_user_is_refused() -> None:
+    data = tiny_interactions()
+    first = data.frame.groupby("user").head(1)
+    with pytest.raises(ValueError, match="at least two training events"):
+        FineTunedText(steps=2, batch_size=4).fit(data.with_frame(first))

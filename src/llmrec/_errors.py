@@ -16,6 +16,7 @@ class DataFormatError(ValueError):
     def __init__(self, path: str | Path, message: str, line: int | None = None) -> None:
         self.path = Path(path)
         self.line = line
+        self.message = message
         where = f"{self.path}" if line is None else f"{self.path}, line {line}"
         super().__init__(f"{where}: {message}")
 

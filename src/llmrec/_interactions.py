@@ -6,6 +6,10 @@ Conventions
 * The frame's index is the interaction's position in the source file; it never changes through
   splits and filters, so *chronological order* is always "by timestamp, ties broken by file order".
 * ``items`` and ``users`` tables are indexed by the contiguous id and keep the original id in ``raw_id``.
+* One (user, item) pair, one rating: where a pair occurs more than once, its **latest** event (by timestamp, then
+  file position) holds the rating. :func:`llmrec.load_dataset` keeps only that event; for frames built by hand,
+  ``matrix("rating")`` reads the latest rating (it never sums them) and :meth:`Interactions.latest_per_pair`
+  drops the earlier events.
 """
 
 from __future__ import annotations
@@ -16,9 +20,23 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Interactions", "INTERACTION_COLUMNS"]
+__all__ = ["Interactions", "INTERACTION_COLUMNS", "latest_event_mask", "rank_from_end"]
 
 INTERACTION_COLUMNS = ("user", "item", "rating", "timestamp")
+
+
+def latest_event_mask(frame: pd.DataFrame) -> np.ndarray:
+    """``True`` for the latest event of each (user, item) pair of ``frame``: the last one in (timestamp, file
+    position) order. Vectorised: one lexicographic sort by (user, item, timestamp, position)."""
+    order = np.lexsort(
+        (frame.index.to_numpy(), frame["timestamp"].to_numpy(), frame["item"].to_numpy(), frame["user"].to_numpy())
+    )
+    users, items = frame["user"].to_numpy()[order], frame["item"].to_numpy()[order]
+    last_of_pair = np.ones(len(frame), dtype=bool)
+    last_of_pair[:-1] = (users[1:] != users[:-1]) | (items[1:] != items[:-1])
+    keep = np.zeros(len(frame), dtype=bool)
+    keep[order[last_of_pair]] = True
+    return keep
 
 
 @dataclass(frozen=True)
@@ -59,9 +77,23 @@ class Interactions:
         order = np.lexsort((f.index.to_numpy(), f["timestamp"].to_numpy(), f["user"].to_numpy()))
         return f.iloc[order]
 
+    def latest_per_pair(self) -> Interactions:
+        """Only the latest event of each (user, item) pair (by timestamp, then file position)."""
+        keep = latest_event_mask(self.frame)
+        return self if keep.all() else self.with_frame(self.frame[keep])
+
+    def require_items(self, who: str) -> pd.DataFrame:
+        """The item table, or a ``ValueError`` saying that ``who`` (a model name) needs one."""
+        if self.items is None or not {"title", "genres"} <= set(self.items.columns):
+            raise ValueError(f"{who} needs an item table (titles, genres): load the dataset with load_dataset(...)")
+        return self.items
+
     def matrix(self, values: str = "binary") -> sp.csr_matrix:
-        """The ``n_users x n_items`` CSR matrix; ``values`` is ``"binary"`` (1 per seen pair) or ``"rating"``."""
+        """The ``n_users x n_items`` CSR matrix; ``values`` is ``"binary"`` (1 per seen pair) or ``"rating"``
+        (the rating of the pair's latest event, never a sum over repeated events)."""
         f = self.frame
+        if values == "rating" and len(f):
+            f = f[latest_event_mask(f)]
         if values == "binary":
             data = np.ones(len(f), dtype=np.float32)
         elif values == "rating":
@@ -88,3 +120,14 @@ class Interactions:
     def item_counts(self) -> np.ndarray:
         """Number of interactions per item (length ``n_items``)."""
         return np.bincount(self.frame["item"].to_numpy(), minlength=self.n_items)
+
+
+def rank_from_end(sorted_users: np.ndarray, n_users: int) -> np.ndarray:
+    """For events sorted by user (then chronologically), each event's distance from its user's latest event:
+    ``0`` for the latest, ``1`` for the one before, ...
+
+    ``from_end[j] = end(u_j) - 1 - j`` with ``end(u)`` the cumulative event count up to and including user ``u``.
+    The one vectorised "rank from the end" of the package (leave-one-out, sequence padding, recency weights).
+    """
+    ends = np.cumsum(np.bincount(sorted_users, minlength=n_users))
+    return ends[sorted_users] - 1 - np.arange(len(sorted_users))

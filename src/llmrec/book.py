@@ -70,6 +70,7 @@ def record_meta(key: str, value: Any) -> Any:
 def _glued(notebook: str | Path, meta: bool) -> dict[str, Any]:
     data = json.loads(Path(notebook).read_text())
     records: dict[str, Any] = {}
+    counts: dict[str, int] = {}
     for cell in data.get("cells", []):
         for output in cell.get("outputs", []):
             metadata = output.get("metadata", {})
@@ -77,17 +78,26 @@ def _glued(notebook: str | Path, meta: bool) -> dict[str, Any]:
             name = scrapbook.get("name")
             if name is None or bool(metadata.get("llmrec", {}).get("meta", False)) != meta:
                 continue
+            counts[name] = counts.get(name, 0) + 1
             text = output.get("data", {}).get(scrapbook.get("mime_prefix", "") + "text/plain")
             text = "".join(text) if isinstance(text, list) else text
             try:
                 records[name] = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 records[name] = text
+    twice = sorted(name for name, count in counts.items() if count > 1)
+    if twice:
+        raise ValueError(
+            f"{notebook}: key {twice[0]!r} is recorded {counts[twice[0]]} times (every key once; also: {twice[1:]})"
+        )
     return records
 
 
 def read_records(notebook: str | Path) -> dict[str, Any]:
-    """Every value an executed notebook recorded with :func:`record`: ``{key: value}`` (parsed from their text)."""
+    """Every value an executed notebook recorded with :func:`record`: ``{key: value}`` (parsed from their text).
+
+    A key glued twice is refused (``ValueError``): the prose would quote one of two different values.
+    """
     return _glued(notebook, meta=False)
 
 
@@ -96,18 +106,34 @@ def read_meta(notebook: str | Path) -> dict[str, Any]:
     return _glued(notebook, meta=True)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
 def compare_records(actual: dict[str, Any], expected: dict[str, dict[str, Any]]) -> list[str]:
     """Problems between recorded values and ``tests/expected`` entries ``{"value": v, "atol": a | "rtol": r}``.
 
     Every expected key must be recorded and every recorded key must be expected; an entry without a tolerance
-    must match exactly.
+    must match exactly. A value passes when ``|x - v| <= atol + rtol |v|``; the expected value and tolerances must
+    be finite (a NaN would make the comparison pass anything) and tolerances non-negative.
     """
     problems = [f"{key}: expected but not recorded" for key in sorted(set(expected) - set(actual))]
     problems += [f"{key}: recorded but has no expected value" for key in sorted(set(actual) - set(expected))]
     for key in sorted(set(actual) & set(expected)):
         spec, value = expected[key], actual[key]
+        if "value" not in spec:
+            problems.append(f"{key}: the expected entry {spec!r} has no expected 'value'")
+            continue
         target = spec["value"]
+        if not _is_number(target):
+            problems.append(f"{key}: expected value {target!r} is not a finite number")
+            continue
+        bad = [f"{name}={spec[name]!r}" for name in ("atol", "rtol") if name in spec and not _is_number(spec[name])]
+        bad += [f"{name}={spec[name]!r}" for name in ("atol", "rtol") if _is_number(spec.get(name)) and spec[name] < 0]
+        if bad:
+            problems.append(f"{key}: tolerance {', '.join(bad)} must be a finite non-negative number")
+            continue
         tolerance = spec.get("atol", 0.0) + spec.get("rtol", 0.0) * abs(target)
-        if not isinstance(value, int | float) or abs(value - target) > tolerance:
+        if not _is_number(value) or abs(value - target) > tolerance:
             problems.append(f"{key}: got {value!r}, expected {target!r} +/- {tolerance:g}")
     return problems

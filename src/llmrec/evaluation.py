@@ -195,6 +195,8 @@ def evaluate_scores(
     if known.shape != targets.shape:
         raise ValueError(f"known {known.shape} and targets {targets.shape} must have the same shape")
     users = np.flatnonzero(np.diff(targets.indptr) > 0)
+    if len(users) == 0:
+        raise ValueError(f"evaluating {who}: no user has a target, so every metric would be undefined (NaN)")
     columns = {f"{m}@{k}": [] for m in PER_USER_METRICS}
     tops = []
     recommended = torch.zeros(n_items + 1, dtype=torch.bool)  # last slot absorbs -1 (no candidate)
@@ -246,9 +248,15 @@ def evaluate(
 
     The defaults are the book's protocol; ``ties="pessimistic"`` or ``n_negatives=100`` (sampled ranking) are
     the variants chapter *Evaluation methodology* measures.
+    Raises ``ValueError`` when no user has a target in that stage (every metric would be NaN).
     """
     known = split.fit_data(stage).matrix()
     targets = split.targets(stage).matrix()
+    if targets.nnz == 0:
+        raise ValueError(
+            f"no user has a target in the {stage!r} stage of split {split.name!r}: nothing to evaluate "
+            "(with leave-one-out, only users with 3 or more events have a validation target)"
+        )
     return evaluate_scores(
         model.score,
         known,

@@ -83,9 +83,15 @@ class RunConfig:
             raise ConfigError("seed", f"must be an integer, got {self.seed!r}")
         if self.stage not in ("validation", "test"):
             raise ConfigError("stage", f"must be 'validation' or 'test', got {self.stage!r}")
-        for name in self.params:
+        if not isinstance(self.params, dict):
+            raise ConfigError("params", f"must map model names to parameter objects, got {self.params!r}")
+        for name, values in self.params.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"params.{name}", f"must be an object of parameter values, got {values!r}")
             if name not in self.models:
                 raise ConfigError(f"params.{name}", f"parameters given for a model not in models {self.models}")
+        for name in self.models:  # constructing a model checks its parameters (cheap: nothing is fitted or loaded)
+            build_model(name, self.params.get(name, {}), self.seed)
 
 
 @dataclass

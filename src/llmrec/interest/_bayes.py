@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._interactions import Interactions
+from .._interactions import Interactions, rank_from_end
 from ..data import genre_matrix
 
 __all__ = [
@@ -41,14 +41,15 @@ def genre_counts(data: Interactions, genres: sp.csr_matrix | None = None) -> np.
     return np.asarray((data.matrix("binary") @ g).todense())
 
 
-def genre_profiles(data: Interactions, prior_strength: float = 5.0) -> np.ndarray:
+def genre_profiles(data: Interactions, prior_strength: float = 5.0, shares: np.ndarray | None = None) -> np.ndarray:
     """Posterior mean of each user's genre distribution under a Dirichlet prior centred on population shares:
 
     ``P(g | u) = (n_ug + a * pi_g) / (n_u + a)``, with ``pi_g`` the share of genre g among all interactions and
-    ``a = prior_strength`` pseudo-interactions. Users with no history get ``pi``.
+    ``a = prior_strength`` pseudo-interactions. Users with no history get ``pi``. ``shares`` overrides ``pi``
+    (e.g. the shares of a whole data set when ``data`` is a part of it, so that parts share one prior).
     """
     counts = genre_counts(data)
-    shares = counts.sum(axis=0) / counts.sum()
+    shares = counts.sum(axis=0) / counts.sum() if shares is None else np.asarray(shares, dtype=np.float64)
     return (counts + prior_strength * shares) / (counts.sum(axis=1, keepdims=True) + prior_strength)
 
 
@@ -80,8 +81,7 @@ def early_late(data: Interactions, late_fraction: float = 0.2) -> tuple[Interact
     chrono = data.chronological()
     users = chrono["user"].to_numpy()
     counts = np.bincount(users, minlength=data.n_users)
-    ends = np.cumsum(counts)
-    from_end = ends[users] - 1 - np.arange(len(chrono))
+    from_end = rank_from_end(users, data.n_users)
     late = from_end < np.ceil(late_fraction * counts[users])
     return data.with_frame(chrono[~late]), data.with_frame(chrono[late])
 

@@ -138,6 +138,7 @@ class NGramLM:
         if vocab_size**self.order >= 2**62:
             raise ValueError(f"vocabulary {vocab_size} too large for order {self.order} integer n-gram keys")
         self.vocab_size, self.bos, self.eos = int(vocab_size), int(bos), int(eos)
+        self.pad_right_ = bool(pad_right)
         right = eos if pad_right else None
         windows = ngram_windows(sequences, self.order, bos, right)
         if len(windows) == 0:
@@ -250,8 +251,12 @@ class NGramLM:
         return np.array([[self.bos] * (m - len(context)) + context], dtype=np.int64).reshape(1, m)
 
     def logprobs(self, sequences: Sequence[np.ndarray]) -> np.ndarray:
-        """Natural-log probability of every padded-window target of ``sequences`` (one per window)."""
-        windows = ngram_windows(sequences, self.order, self.bos, self.eos)
+        """Natural-log probability of every padded-window target of ``sequences`` (one per window).
+
+        The sequences are padded as the training sequences were: with end symbols only if fitted with
+        ``pad_right=True``.
+        """
+        windows = ngram_windows(sequences, self.order, self.bos, self.eos if self.pad_right_ else None)
         probs = np.empty(len(windows))
         for start in range(0, len(windows), 4096):
             block = windows[start : start + 4096]

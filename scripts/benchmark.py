@@ -1,0 +1,56 @@
+"""Train chapter 7's sequence models on a dataset and write one results file per run.
+
+    make benchmark      # or: .venv/bin/python scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec
+
+Each run: leave-one-out split, fit on train + validation with early stopping on NDCG@10 of each user's last
+training event (the validation item), full-ranking evaluation on the test items with seen items masked, then
+``benchmarks/results/<model>-<dataset>-seed<seed>.json`` (metrics, per-epoch seconds and loss, validation curve,
+total seconds, peak memory, git commit, command, seed, machine). See :mod:`llmrec.benchmark`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from llmrec.benchmark import BENCHMARK_MODELS, result_path, run_benchmark
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="ml-1m")
+    parser.add_argument("--models", nargs="+", default=list(BENCHMARK_MODELS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--params", default="{}", help='JSON overrides per model, e.g. \'{"sasrec": {"epochs": 3}}\'')
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (the book's machines have 2 cores)")
+    parser.add_argument("--skip-existing", action="store_true", help="do not re-run a model whose file exists")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    overrides = json.loads(args.params)
+    unknown = sorted(set(overrides) - set(args.models))
+    if unknown:
+        raise SystemExit(f"--params names models that are not run: {unknown}")
+    for seed in args.seeds:
+        for model in args.models:
+            if args.skip_existing and result_path(args.out, model, args.dataset, seed).exists():
+                print(f"{model} seed {seed}: results file exists, skipped")
+                continue
+            params = {**BENCHMARK_MODELS.get(model, {}), **overrides.get(model, {})}
+            record = run_benchmark(model, args.dataset, seed, params, folder=args.out)
+            metrics = record["metrics"]
+            print(
+                f"{model} {args.dataset} seed {seed}: NDCG@10 {metrics['NDCG@10']:.4f} HR@10 {metrics['HR@10']:.4f} "
+                f"epochs {record['epochs']} (best {record['best_epoch']}), fit {record['fit_seconds'] / 60:.1f} min, "
+                f"peak {record['peak_memory_mb']:.0f} MB -> {result_path(args.out, model, args.dataset, seed)}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

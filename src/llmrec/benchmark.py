@@ -1,0 +1,187 @@
+"""Heavy runs with one results file per run (chapter: *Sequential interest*; ``make benchmark``).
+
+A run fits one registered model on ``leave_one_out(dataset).fit_data("test")`` (models with ``patience`` stop
+early on NDCG@10 of each user's last training event, i.e. the split's validation item), evaluates it on the test
+items with the book's full-ranking evaluator (seen items masked) and writes
+``<folder>/<model>-<dataset>-seed<seed>.json`` with the fields of :data:`RESULT_FIELDS`. Files are committed;
+book pages read them with :func:`load_results`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["BENCHMARK_MODELS", "RESULT_FIELDS", "load_results", "result_path", "run_benchmark", "validate_result"]
+
+#: The chapter's models and the parameters ``make benchmark`` trains them with (the SASRec+ recipe on ML-1M:
+#: 2 blocks, 1 head, d = 64, dropout 0.1, max length 200, Adam 1e-3, batch 128, early stopping on NDCG@10).
+BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
+    "sasrec": {"max_len": 200, "dropout": 0.1, "epochs": 100, "batch_size": 128, "learning_rate": 1e-3, "patience": 5},
+    "sasrec-text": {
+        "max_len": 200,
+        "dropout": 0.1,
+        "epochs": 100,
+        "batch_size": 128,
+        "learning_rate": 1e-3,
+        "patience": 5,
+        "text_weight": 1.0,
+    },
+    "gru4rec": {"max_len": 200, "dropout": 0.1, "epochs": 100, "batch_size": 128, "learning_rate": 1e-3, "patience": 5},
+}
+
+#: Field -> type of every results file (``validate_result`` checks them). ``epoch_seconds`` is training time per
+#: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``validation_seconds`` and
+#: ``total_cpu_seconds`` (process CPU time; on a shared machine steadier than wall-clock seconds).
+RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "model": str,
+    "dataset": str,
+    "seed": int,
+    "params": dict,
+    "metrics": dict,
+    "epochs": int,
+    "best_epoch": (int, type(None)),
+    "stopped_early": bool,
+    "epoch_seconds": list,
+    "epoch_loss": list,
+    "validation_ndcg10": list,
+    "fit_seconds": float,
+    "evaluate_seconds": float,
+    "total_seconds": float,
+    "peak_memory_mb": float,
+    "git_commit": str,
+    "git_dirty": bool,
+    "command": str,
+    "finished_utc": str,
+    "machine": dict,
+}
+METRIC_KEYS = ("NDCG@10", "HR@10", "MRR@10", "Recall@10", "Coverage@10")
+MACHINE_KEYS = ("cores", "torch_threads", "torch_version", "python_version", "platform", "load_average_at_start")
+
+
+def result_path(folder: str | Path, model: str, dataset: str, seed: int) -> Path:
+    return Path(folder) / f"{model}-{dataset}-seed{seed}.json"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def _peak_memory_mb() -> float:
+    """Peak resident set size of this process (``ru_maxrss`` is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_benchmark(
+    model: str,
+    dataset: str = "ml-1m",
+    seed: int = 42,
+    params: dict[str, Any] | None = None,
+    folder: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Fit, evaluate and (with ``folder``) write one results file; returns the result record."""
+    from . import evaluate, leave_one_out, load_dataset, make_model
+
+    start = time.perf_counter()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    commit, dirty = _git("rev-parse", "HEAD"), bool(_git("status", "--porcelain", "--untracked-files=no"))
+    data = load_dataset(dataset).interactions
+    split = leave_one_out(data)
+    params = dict(BENCHMARK_MODELS.get(model, {}) if params is None else params)
+    recommender = make_model(model, seed=seed, progress=progress, **params)
+    fit_start = time.perf_counter()
+    recommender.fit(split.fit_data("test"))
+    fit_seconds = time.perf_counter() - fit_start
+    evaluate_start = time.perf_counter()
+    summary = evaluate(recommender, split, progress=progress).summary()
+    evaluate_seconds = time.perf_counter() - evaluate_start
+    history = getattr(recommender, "history_", None)
+    record = {
+        "model": model,
+        "dataset": dataset,
+        "seed": int(seed),
+        "params": {k: v for k, v in recommender.get_params().items() if isinstance(v, int | float | str | bool)},
+        "metrics": {key: float(summary[key]) for key in METRIC_KEYS},
+        "epochs": len(history.loss) if history is not None else 0,
+        "best_epoch": history.best_epoch if history is not None else None,
+        "stopped_early": bool(history.stopped_early) if history is not None else False,
+        "epoch_seconds": [float(s) for s in history.seconds] if history is not None else [],
+        "validation_seconds": [float(s) for s in getattr(history, "validation_seconds", [])],
+        "epoch_loss": [float(v) for v in history.loss] if history is not None else [],
+        "validation_ndcg10": [float(v) for v in history.validation] if history is not None else [],
+        "fit_seconds": float(fit_seconds),
+        "evaluate_seconds": float(evaluate_seconds),
+        "total_seconds": float(time.perf_counter() - start),
+        "total_cpu_seconds": float(time.process_time()),
+        "peak_memory_mb": float(_peak_memory_mb()),
+        "git_commit": commit,  # taken when the run started: the code that ran
+        "git_dirty": dirty,
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "finished_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {
+            "cores": os.cpu_count() or 0,
+            "torch_threads": torch.get_num_threads(),
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": float(load),
+        },
+    }
+    validate_result(record)
+    if folder is not None:
+        path = result_path(folder, model, dataset, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def validate_result(record: dict[str, Any], where: str = "result") -> None:
+    """Raise ``ValueError`` naming the field when ``record`` does not follow :data:`RESULT_FIELDS`."""
+    for name, kind in RESULT_FIELDS.items():
+        if name not in record:
+            raise ValueError(f"{where}: missing field {name!r}")
+        value = record[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{where}: field {name!r} should be {kind}, got {type(value).__name__}")
+    for key in METRIC_KEYS:
+        value = record["metrics"].get(key)
+        if not isinstance(value, float) or not 0.0 <= value <= 1.0:
+            raise ValueError(f"{where}: metrics[{key!r}] should be a float in [0, 1], got {value!r}")
+    for key in MACHINE_KEYS:
+        if key not in record["machine"]:
+            raise ValueError(f"{where}: machine lacks {key!r}")
+    lengths = {len(record["epoch_seconds"]), len(record["epoch_loss"])}
+    if lengths != {record["epochs"]}:
+        raise ValueError(f"{where}: epoch_seconds and epoch_loss should have one entry per epoch ({record['epochs']})")
+    if record["validation_ndcg10"] and len(record["validation_ndcg10"]) != record["epochs"]:
+        raise ValueError(f"{where}: validation_ndcg10 should be empty or have one entry per epoch")
+    if record["best_epoch"] is not None and not 1 <= record["best_epoch"] <= record["epochs"]:
+        raise ValueError(f"{where}: best_epoch {record['best_epoch']} outside 1..{record['epochs']} (1-based)")
+    if any(s < 0 for s in record["epoch_seconds"]) or record["peak_memory_mb"] <= 0:
+        raise ValueError(f"{where}: seconds must be >= 0 and peak_memory_mb > 0")
+
+
+def load_results(folder: str | Path) -> list[dict[str, Any]]:
+    """Every results file in ``folder`` (validated), sorted by file name."""
+    records = []
+    for path in sorted(Path(folder).glob("*.json")):
+        record = json.loads(path.read_text())
+        validate_result(record, where=str(path))
+        records.append(record)
+    return records

@@ -1,0 +1,435 @@
+"""What every next-item sequence model of the book shares (chapter: *Sequential interest*).
+
+A user's history ``[<bos>, i_1, ..., i_T]`` (right-padded, the latest ``max_len - 1`` items) goes through an
+encoder that is causal: the hidden state ``h_t`` at position ``t`` sees positions ``0..t`` only. The score of item
+``j`` after position ``t`` is ``h_t . e_j`` with the item embeddings ``e`` shared by input and output (tied), so
+
+    score(u, j) = h_{T_u}(u) . e_j                      (the state after the user's whole history)
+
+Training predicts the next item at every real position of every history (teacher forcing), with one of:
+
+* ``loss="ce"``: full softmax over all items, ``-log softmax(h_t E^T)_{i_{t+1}}`` (SASRec+; Klenitskiy &
+  Vasilev, RecSys 2023), :func:`full_softmax_loss`;
+* ``loss="bce"``: one uniform negative per position, ``-log s(h_t.e_pos) - log(1 - s(h_t.e_neg))`` (the original
+  SASRec; Kang & McAuley, ICDM 2018), :func:`sampled_bce_loss`;
+* ``loss="sampled"``: ``num_negatives`` items shared by the batch, drawn from the training popularity ``Q``,
+  softmax over ``{positive} + negatives`` with logits ``h.e_j - log Q_j`` (the log-Q correction),
+  :func:`sampled_softmax_loss`.
+
+Options every encoder gets: text-enhanced item embeddings ``e_j = id_j + text_weight * A(x_j)`` with ``x_j`` the
+all-MiniLM-L6-v2 vector of the item's text and ``A`` a small trainable adapter (:class:`TextAdapter`), and a
+multi-task genre head ``L = L_next + genre_weight * L_genre`` (:func:`multitask_loss`).
+
+The output layer and the loss are computed on real (non-padded) positions only, and batches group users of
+similar history length (``bucket``), so little work is spent on padding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._interactions import Interactions
+from .._seed import torch_generator
+from ..training import Trainer, holdout_last, ranking_validator
+from ._base import Recommender
+from ._gpt import right_padded_sequences
+
+__all__ = [
+    "SequentialRecommender",
+    "TextAdapter",
+    "full_softmax_loss",
+    "genre_matrix",
+    "length_buckets",
+    "multitask_loss",
+    "sampled_bce_loss",
+    "sampled_softmax_loss",
+]
+
+LOSSES = ("ce", "bce", "sampled")
+
+
+# ---------------------------------------------------------------------------------------------------------- losses
+class _ChunkedSoftmaxCrossEntropy(torch.autograd.Function):
+    """Forward and backward of :func:`full_softmax_loss` in row chunks, never holding the (N, n_items) logits.
+
+    For a chunk of rows, ``G = softmax(H E^T) - onehot(y)`` is the gradient of the summed loss with respect to the
+    logits, so ``dL/dH = G E / N`` and ``dL/dE = G^T H / N``; both are accumulated in the forward pass and only
+    scaled in the backward pass (the loss is always differentiated once per step while training).
+    """
+
+    @staticmethod
+    def forward(ctx, hidden: torch.Tensor, items: torch.Tensor, targets: torch.Tensor, chunk_size: int):
+        n = hidden.shape[0]
+        grad_hidden, grad_items = torch.empty_like(hidden), torch.zeros_like(items)
+        total = hidden.new_zeros(())
+        for start in range(0, n, chunk_size):
+            h, y = hidden[start : start + chunk_size], targets[start : start + chunk_size]
+            logits = h @ items.T
+            log_normaliser = torch.logsumexp(logits, dim=1)
+            total += (log_normaliser - logits.gather(1, y[:, None])[:, 0]).sum()
+            gradient = logits.sub_(log_normaliser[:, None]).exp_()  # softmax, in place
+            gradient[torch.arange(len(y)), y] -= 1.0
+            grad_hidden[start : start + chunk_size] = gradient @ items
+            grad_items.addmm_(gradient.T, h)
+        ctx.save_for_backward(grad_hidden / n, grad_items / n)
+        return total / n
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor):
+        grad_hidden, grad_items = ctx.saved_tensors
+        return grad_hidden * grad_output, grad_items * grad_output, None, None
+
+
+def full_softmax_loss(
+    hidden: torch.Tensor, items: torch.Tensor, targets: torch.Tensor, chunk_size: int | None = 256
+) -> torch.Tensor:
+    """``mean_n -log softmax(h_n E^T)[y_n]``: cross-entropy over **all** items for each row ``h_n`` of ``hidden``
+    (N, d), item table ``items`` (n_items, d) and target ids ``targets`` (N,).
+
+    With ``chunk_size`` (and gradients enabled) it runs in row chunks with a fused backward
+    (:class:`_ChunkedSoftmaxCrossEntropy`): the same value and gradients as ``F.cross_entropy(hidden @ items.T,
+    targets)`` (checked in the tests), about half the CPU time, since the (N, n_items) logits never exist at once.
+    """
+    if chunk_size is None or not torch.is_grad_enabled() or len(targets) == 0:
+        return F.cross_entropy(hidden @ items.T, targets)
+    return _ChunkedSoftmaxCrossEntropy.apply(hidden, items, targets, chunk_size)
+
+
+def sampled_bce_loss(
+    hidden: torch.Tensor, items: torch.Tensor, targets: torch.Tensor, negatives: torch.Tensor
+) -> torch.Tensor:
+    """``mean_n [-log s(h_n . e_{y_n}) - log(1 - s(h_n . e_{z_n}))]``, one negative ``z_n`` per row (original
+    SASRec). ``s`` is the logistic sigmoid; ``log(1 - s(x)) = log s(-x)``."""
+    positive = (hidden * items[targets]).sum(-1)
+    negative = (hidden * items[negatives]).sum(-1)
+    return -(F.logsigmoid(positive) + F.logsigmoid(-negative)).mean()
+
+
+def sampled_softmax_loss(
+    hidden: torch.Tensor, items: torch.Tensor, targets: torch.Tensor, negatives: torch.Tensor, log_q: torch.Tensor
+) -> torch.Tensor:
+    """Sampled softmax with the log-Q correction over the positive and ``K`` shared negatives ``z_1..z_K``:
+
+    ``-log [exp(o_y) / (exp(o_y) + sum_k exp(o_{z_k}))]`` with ``o_j = h_n . e_j - log Q_j`` (``log_q`` holds
+    ``log Q`` for every item). A negative equal to the row's positive (an accidental hit) is left out.
+    Correcting by ``log Q`` makes the sampled loss an unbiased estimate of the full softmax's gradient direction
+    when negatives are drawn with probability ``Q`` (Bengio & Senecal 2008; Yi et al., RecSys 2019).
+    """
+    positive = (hidden * items[targets]).sum(-1, keepdim=True) - log_q[targets, None]
+    negative = hidden @ items[negatives].T - log_q[negatives][None, :]
+    negative = negative.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
+    logits = torch.cat([positive, negative], dim=1)
+    return -torch.log_softmax(logits, dim=1)[:, 0].mean()
+
+
+def multitask_loss(
+    next_loss: torch.Tensor, genre_logits: torch.Tensor, genre_targets: torch.Tensor, genre_weight: float
+) -> torch.Tensor:
+    """``L = L_next + lambda * L_genre`` with ``L_genre = mean_{n,g} BCE(s(a_ng), y_ng)`` the multi-label binary
+    cross-entropy of the next item's genres (``genre_logits`` a, ``genre_targets`` y in {0, 1}, both (N, G)):
+    ``BCE(p, y) = -y log p - (1 - y) log(1 - p)``. Chapter: *Sequential interest* (article 001's multi-task
+    loss, whose label is not always 1)."""
+    return next_loss + genre_weight * F.binary_cross_entropy_with_logits(genre_logits, genre_targets)
+
+
+# ------------------------------------------------------------------------------------------------------- helpers
+def genre_matrix(items: pd.DataFrame | None, n_items: int) -> tuple[torch.Tensor, list[str]]:
+    """Multi-hot ``(n_items, G)`` float matrix of each item's genres and the sorted genre vocabulary."""
+    if items is None or "genres" not in items.columns:
+        raise ValueError("genre_weight > 0 needs an item table with a 'genres' column (lists of genre names)")
+    lists = [list(g) if isinstance(g, list | tuple | np.ndarray) else [] for g in items["genres"]]
+    vocabulary = sorted({g for genres in lists for g in genres})
+    index = {g: j for j, g in enumerate(vocabulary)}
+    rows = np.repeat(np.arange(len(lists)), [len(g) for g in lists])
+    cols = np.array([index[g] for genres in lists for g in genres], dtype=np.int64)
+    matrix = torch.zeros(n_items, len(vocabulary))
+    matrix[torch.from_numpy(rows), torch.from_numpy(cols)] = 1.0
+    return matrix, vocabulary
+
+
+def length_buckets(
+    lengths: torch.Tensor, batch_size: int, generator: torch.Generator, bucket: bool = True, chunk_batches: int = 64
+) -> list[torch.Tensor]:
+    """Batches of row indices for one epoch: a random permutation cut into chunks of ``chunk_batches`` batches;
+    inside a chunk rows are sorted by ``lengths`` (``bucket=True``) so a batch holds similar lengths and needs
+    little padding; the batches are then shuffled."""
+    order = torch.randperm(len(lengths), generator=generator)
+    if not bucket:
+        return list(order.split(batch_size))
+    batches = []
+    for chunk in order.split(batch_size * chunk_batches):
+        chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+        batches += list(chunk.split(batch_size))
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+class TextAdapter(nn.Module):
+    """Maps frozen text vectors ``x`` (n, D) to the model width d.
+
+    ``experts=1``: ``A(x) = x W + b``. ``experts=K > 1``: a mixture of linear experts as in UniSRec (Hou et al.,
+    KDD 2022), ``A(x) = sum_k softmax(x G)_k (x - c_k) W_k`` with learned centres ``c_k`` (the whitening shift),
+    projections ``W_k`` and gate ``G``.
+    """
+
+    def __init__(self, text_size: int, embedding_size: int, experts: int = 1) -> None:
+        super().__init__()
+        if experts < 1:
+            raise ValueError(f"experts must be >= 1, got {experts}")
+        self.experts = experts
+        if experts == 1:
+            self.linear = nn.Linear(text_size, embedding_size)
+        else:
+            self.centres = nn.Parameter(torch.zeros(experts, text_size))
+            self.projections = nn.Parameter(torch.randn(experts, text_size, embedding_size) / math.sqrt(text_size))
+            self.gate = nn.Linear(text_size, experts, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.experts == 1:
+            return self.linear(x)
+        weights = torch.softmax(self.gate(x), dim=-1)  # (n, K)
+        projected = torch.einsum("nkD,kDd->nkd", x[:, None, :] - self.centres[None], self.projections)
+        return (weights[..., None] * projected).sum(1)
+
+
+class _Network(nn.Module):
+    """Item table (ids + optional text adapter), an encoder, optional genre head."""
+
+    def __init__(self, n_items: int, embedding_size: int, encoder: nn.Module) -> None:
+        super().__init__()
+        self.n_items = n_items
+        self.item_embedding = nn.Embedding(n_items + 2, embedding_size)  # items, <bos>, <pad>
+        nn.init.normal_(self.item_embedding.weight, std=embedding_size**-0.5)
+        self.encoder = encoder
+        self.text_adapter: TextAdapter | None = None
+        self.text_weight = 0.0
+        self.genre_head: nn.Linear | None = None
+
+    def item_table(self) -> torch.Tensor:
+        """``(n_items + 2, d)``: ``id_j + text_weight * A(x_j)`` for items; ``<bos>``/``<pad>`` rows are ids only."""
+        table = self.item_embedding.weight
+        if self.text_adapter is None:
+            return table
+        text = self.text_weight * self.text_adapter(self.text_vectors)
+        return torch.cat([table[: self.n_items] + text, table[self.n_items :]])
+
+    def hidden(self, inputs: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        return self.encoder(table[inputs], inputs)
+
+
+class SequentialRecommender(Recommender):
+    """Base of the next-item models (see the module docstring); subclasses build the causal encoder in
+    :meth:`_encoder` as an ``nn.Module`` mapping ``(embedded (B, T, d), ids (B, T)) -> hidden (B, T, d)``.
+
+    Training runs in the shared :class:`~llmrec.training.Trainer` (Adam with L2 weight decay ``reg``; linear
+    warm-up over ``warmup_steps`` and ``decay="cosine"`` optional). ``patience``: when set, each user's last
+    training event is held out (:func:`~llmrec.training.holdout_last`), NDCG@10 on those events (full ranking,
+    seen items masked) is measured after every epoch, training stops after ``patience`` epochs without
+    improvement and the best epoch's weights are kept; the held-out events are inputs again for scoring.
+    ``history_`` (:class:`~llmrec.training.TrainingHistory`) keeps the per-epoch record.
+    """
+
+    _desc = "sequence model"
+
+    def __init__(
+        self,
+        embedding_size: int = 64,
+        max_len: int = 200,
+        dropout: float = 0.1,
+        loss: str = "ce",
+        num_negatives: int = 256,
+        epochs: int = 100,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        reg: float = 0.0,
+        warmup_steps: int = 0,
+        decay: str = "none",
+        patience: int | None = None,
+        bucket: bool = True,
+        text_weight: float = 0.0,
+        text_model: Any = None,
+        text_experts: int = 1,
+        genre_weight: float = 0.0,
+        seed: int = 42,
+        progress: bool = False,
+    ) -> None:
+        if embedding_size < 1 or batch_size < 1:
+            raise ValueError(f"embedding_size and batch_size must be >= 1, got {embedding_size} and {batch_size}")
+        if max_len < 2:
+            raise ValueError(f"max_len must be >= 2 (<bos> and at least one item), got {max_len}")
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1 (0 would leave the model untrained), got {epochs}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        if loss == "sampled" and num_negatives < 1:
+            raise ValueError(f"num_negatives must be >= 1 for loss='sampled', got {num_negatives}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        if learning_rate <= 0 or reg < 0 or warmup_steps < 0:
+            raise ValueError(
+                f"learning_rate must be > 0, reg and warmup_steps >= 0; got {learning_rate}, {reg}, {warmup_steps}"
+            )
+        if decay not in ("none", "cosine"):
+            raise ValueError(f"decay must be 'none' or 'cosine', got {decay!r}")
+        if patience is not None and patience < 1:
+            raise ValueError(f"patience must be None or >= 1, got {patience}")
+        if genre_weight < 0:
+            raise ValueError(f"genre_weight must be >= 0, got {genre_weight}")
+        if text_experts < 1:
+            raise ValueError(f"text_experts must be >= 1, got {text_experts}")
+        self.embedding_size, self.max_len, self.dropout = embedding_size, max_len, dropout
+        self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
+        self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
+        self.decay = decay
+        self.bucket, self.text_weight, self.text_model = bucket, text_weight, text_model
+        self.text_experts = text_experts
+        self.genre_weight, self.seed, self.progress = genre_weight, seed, progress
+
+    # ------------------------------------------------------------------------------------------------- building
+    def _encoder(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _uses_text(self) -> bool:
+        return False
+
+    def _text_vectors(self, train: Interactions) -> torch.Tensor:
+        """all-MiniLM-L6-v2 vectors of :func:`~llmrec.text.item_texts` (cached on disk by the encoder)."""
+        from ..text import TextEncoder, item_texts
+
+        encoder = self.text_model if isinstance(self.text_model, TextEncoder) else TextEncoder(self.text_model)
+        if train.items is None:
+            raise ValueError("text-enhanced items need an item table (titles, years, genres) on the training data")
+        return torch.from_numpy(encoder.encode(item_texts(train.items), desc="item texts"))
+
+    def _build(self, train: Interactions) -> _Network:
+        network = _Network(train.n_items, self.embedding_size, self._encoder())
+        if self.genre_weight > 0:
+            self.genres_, self.genre_names_ = genre_matrix(train.items, train.n_items)
+            network.genre_head = nn.Linear(self.embedding_size, len(self.genre_names_))
+        if self._uses_text():  # built last: the id part's initialisation is the same with or without text
+            vectors = self._text_vectors(train)
+            network.register_buffer("text_vectors", vectors, persistent=False)
+            network.text_adapter = TextAdapter(vectors.shape[1], self.embedding_size, self.text_experts)
+            network.text_weight = float(self.text_weight)
+        return network
+
+    def _set_sequences(self, data: Interactions) -> None:
+        indptr, items = data.sequences()
+        self.bos_, self.pad_ = data.n_items, data.n_items + 1
+        self.sequences_ = torch.from_numpy(right_padded_sequences(indptr, items, self.max_len, self.bos_, self.pad_))
+        self.lengths_ = torch.from_numpy(np.minimum(np.diff(indptr), self.max_len - 1) + 1)  # with <bos>
+
+    # ------------------------------------------------------------------------------------------------- training
+    def _fit(self, train: Interactions) -> None:
+        fit_data, held_out = holdout_last(train) if self.patience is not None else (train, None)
+        counts = fit_data.item_counts()
+        self.log_q_ = torch.from_numpy(np.log(np.maximum(counts, 1) / max(counts.sum(), 1))).float()
+        self.sample_probabilities_ = torch.from_numpy(counts / max(counts.sum(), 1)).float()
+        self._set_sequences(fit_data)
+        if not bool((self.lengths_ > 1).any()):
+            raise ValueError(f"{type(self).__name__}: no user has an item to predict, so training would be a no-op")
+        validate = None
+        if held_out is not None:
+            validate = ranking_validator(self._score_batch, fit_data.matrix(), held_out.matrix(), k=10)
+        trainer = Trainer(
+            self.epochs,
+            self.learning_rate,
+            weight_decay=self.reg,
+            optimizer="adam",
+            patience=self.patience,
+            warmup_steps=self.warmup_steps,
+            decay=self.decay,
+            seed=self.seed,
+            progress=self.progress,
+            desc=f"{self._desc} epochs",
+        )
+        with torch.random.fork_rng():  # initialisation and dropout draw from one stream of torch's generator
+            torch.manual_seed(self.seed)
+            self.network_ = self._build(train)
+            self.history_ = trainer.fit(
+                self.network_,
+                self._epoch_batches,
+                self._batch_loss,
+                validate=validate,
+                generator=torch_generator(self.seed),
+                reseed=False,
+            )
+        self.network_.eval()
+        if held_out is not None:
+            self._set_sequences(train)
+        self.losses_ = self.history_.loss
+
+    def _epoch_batches(self, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """One epoch: length-bucketed batches of users with at least one item to predict, each with the
+        negatives its loss needs (drawn here from the seeded ``generator``)."""
+        active = torch.nonzero(self.lengths_ > 1).flatten()
+        batches = []
+        for rows in length_buckets(self.lengths_[active], self.batch_size, generator, self.bucket):
+            users = active[rows]
+            negatives = None
+            if self.loss == "bce":  # one uniform item per predicted position
+                count = int((self.lengths_[users] - 1).sum())
+                negatives = torch.randint(0, self.n_items, (count,), generator=generator)
+            elif self.loss == "sampled":  # shared by the batch, drawn from the training popularity Q
+                negatives = torch.multinomial(self.sample_probabilities_, self.num_negatives, True, generator=generator)
+            batches.append((users, negatives))
+        return batches
+
+    def _batch_loss(self, batch: tuple[torch.Tensor, torch.Tensor | None]) -> tuple[torch.Tensor, float]:
+        users, negatives = batch
+        sequences = self.sequences_[users]
+        width = int(self.lengths_[users].max())
+        inputs, following = sequences[:, : width - 1], sequences[:, 1:width]
+        real = following != self.pad_
+        table = self.network_.item_table()
+        hidden = self.network_.hidden(inputs, table)[real]  # (N, d): real positions only
+        targets = following[real]
+        items = table[: self.n_items]
+        if self.loss == "ce":
+            loss = full_softmax_loss(hidden, items, targets)
+        elif self.loss == "bce":
+            loss = sampled_bce_loss(hidden, items, targets, negatives)
+        else:
+            loss = sampled_softmax_loss(hidden, items, targets, negatives, self.log_q_)
+        if self.network_.genre_head is not None:
+            loss = multitask_loss(loss, self.network_.genre_head(hidden), self.genres_[targets], self.genre_weight)
+        return loss, float(len(targets))
+
+    # -------------------------------------------------------------------------------------------------- scoring
+    @torch.inference_mode()
+    def _last_hidden(self, users: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``h_{T_u}`` (the encoder state after each user's truncated history; ``<bos>`` alone for an empty one)
+        and the item table."""
+        lengths = self.lengths_[users]
+        inputs = self.sequences_[users, : int(lengths.max())]
+        table = self.network_.item_table()
+        hidden = self.network_.hidden(inputs, table)
+        return hidden[torch.arange(len(users)), lengths - 1], table
+
+    @torch.inference_mode()
+    def _score_batch(self, users: torch.Tensor) -> torch.Tensor:
+        was_training = self.network_.training
+        self.network_.eval()
+        try:
+            last, table = self._last_hidden(users)
+            return last @ table[: self.n_items].T
+        finally:
+            self.network_.train(was_training)
+
+    def _score(self, users: torch.Tensor) -> torch.Tensor:
+        return self._score_batch(users)
+
+    @torch.inference_mode()
+    def predict_genres(self, users: torch.Tensor) -> torch.Tensor:
+        """Probabilities ``s(a_g)`` that the next item carries genre g (needs ``genre_weight > 0``); columns
+        follow ``genre_names_``."""
+        if self.network_.genre_head is None:
+            raise RuntimeError("predict_genres needs a model fitted with genre_weight > 0")
+        last, _ = self._last_hidden(torch.as_tensor(users).long())
+        return torch.sigmoid(self.network_.genre_head(last))

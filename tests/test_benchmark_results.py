@@ -1,0 +1,77 @@
+"""The committed benchmark results files (``make benchmark``) follow the schema the book page reads."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from llmrec.benchmark import RESULT_FIELDS, load_results, result_path, validate_result
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+EXAMPLE = {
+    "model": "sasrec",
+    "dataset": "ml-1m",
+    "seed": 42,
+    "params": {"max_len": 200},
+    "metrics": {"NDCG@10": 0.18, "HR@10": 0.31, "MRR@10": 0.14, "Recall@10": 0.31, "Coverage@10": 0.5},
+    "epochs": 2,
+    "best_epoch": 1,
+    "stopped_early": False,
+    "epoch_seconds": [30.0, 31.5],
+    "epoch_loss": [7.1, 6.5],
+    "validation_ndcg10": [0.10, 0.12],
+    "fit_seconds": 62.0,
+    "evaluate_seconds": 5.0,
+    "total_seconds": 70.0,
+    "peak_memory_mb": 900.0,
+    "git_commit": "0" * 40,
+    "git_dirty": False,
+    "command": "python scripts/benchmark.py",
+    "finished_utc": "2026-11-26T01:00:00Z",
+    "machine": {
+        "cores": 2,
+        "torch_threads": 2,
+        "torch_version": "2.13.0+cpu",
+        "python_version": "3.11.9",
+        "platform": "Linux",
+        "load_average_at_start": 3.0,
+    },
+}
+
+
+def test_committed_results_files_follow_the_schema() -> None:
+    for record in load_results(RESULTS):  # raises naming the file and field
+        assert result_path(RESULTS, record["model"], record["dataset"], record["seed"]).is_file()
+        assert set(record) >= set(RESULT_FIELDS)
+
+
+def test_example_passes_and_each_defect_is_named() -> None:
+    validate_result(EXAMPLE)
+    for field, bad, message in [
+        ("metrics", {"NDCG@10": 1.5}, "NDCG@10"),
+        ("epoch_seconds", [1.0], "one entry per epoch"),
+        ("best_epoch", 5, "best_epoch"),
+        ("seed", "42", "seed"),
+        ("machine", {"cores": 2}, "machine lacks"),
+    ]:
+        record = copy.deepcopy(EXAMPLE)
+        record[field] = bad
+        with pytest.raises(ValueError, match=message):
+            validate_result(record)
+    record = copy.deepcopy(EXAMPLE)
+    del record["git_commit"]
+    with pytest.raises(ValueError, match="git_commit"):
+        validate_result(record)
+
+
+def test_load_results_names_the_bad_file(tmp_path: Path) -> None:
+    record = copy.deepcopy(EXAMPLE)
+    (tmp_path / "good.json").write_text(json.dumps(record))
+    del record["metrics"]["HR@10"]
+    (tmp_path / "bad.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="bad.json"):
+        load_results(tmp_path)

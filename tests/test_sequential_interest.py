@@ -1,0 +1,316 @@
+"""Chapter 7's models (SASRec, text SASRec, GRU4Rec, long-/short-term gate) and their losses."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from llmrec import Interactions, make_model
+from llmrec.models import GRU4Rec, LongShortInterest, SASRec, TextAdapter, TextSASRec, long_short_gate
+from llmrec.models._sasrec import SASRecEncoder
+from llmrec.models._sequential import (
+    full_softmax_loss,
+    genre_matrix,
+    length_buckets,
+    multitask_loss,
+    sampled_bce_loss,
+    sampled_softmax_loss,
+)
+from llmrec.testing import RecommenderContract, tiny_interactions
+from llmrec.text import TextEncoder
+
+SMALL = {"embedding_size": 16, "max_len": 8, "epochs": 2, "batch_size": 4, "seed": 0}
+#: Long enough to find the planted cycles of the contract's quality bound.
+QUALITY = {"embedding_size": 16, "max_len": 8, "epochs": 15, "batch_size": 8, "learning_rate": 1e-2, "dropout": 0.0}
+
+
+class TestSASRec(RecommenderContract):
+    def make_model(self) -> SASRec:
+        return SASRec(num_heads=2, **SMALL)
+
+    def make_quality_model(self) -> SASRec:
+        return SASRec(num_heads=2, **QUALITY)
+
+
+class TestSASRecBCEWithGenres(RecommenderContract):
+    def make_model(self) -> SASRec:
+        return SASRec(loss="bce", genre_weight=0.5, **SMALL)
+
+    def make_quality_model(self) -> SASRec:
+        return SASRec(loss="bce", genre_weight=0.5, **QUALITY)
+
+
+class TestSASRecSampledEarlyStopping(RecommenderContract):
+    def make_model(self) -> SASRec:
+        return SASRec(loss="sampled", num_negatives=5, patience=1, **SMALL)
+
+    def make_quality_model(self) -> SASRec:
+        return SASRec(loss="sampled", num_negatives=5, patience=3, **QUALITY)
+
+
+class TestGRU4Rec(RecommenderContract):
+    def make_model(self) -> GRU4Rec:
+        return GRU4Rec(**SMALL)
+
+    def make_quality_model(self) -> GRU4Rec:
+        return GRU4Rec(**QUALITY)
+
+
+class TestLongShort(RecommenderContract):
+    def make_model(self) -> LongShortInterest:
+        return LongShortInterest(window=3, **SMALL)
+
+    def make_quality_model(self) -> LongShortInterest:
+        return LongShortInterest(window=3, **QUALITY)
+
+
+@functools.cache
+def encoder() -> TextEncoder:
+    """all-MiniLM-L6-v2, loaded once for the module (no disk cache: the tiny item texts encode in milliseconds)."""
+    return TextEncoder(cache=False).load()
+
+
+class TestTextSASRec(RecommenderContract):
+    def make_model(self) -> TextSASRec:
+        return TextSASRec(text_experts=2, text_model=encoder(), **SMALL)
+
+    def make_quality_model(self) -> TextSASRec:
+        return TextSASRec(text_experts=2, text_model=encoder(), **QUALITY)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LLMREC_CACHE_DIR", str(tmp_path / "embeddings"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+# ------------------------------------------------------------------------------------------------------ losses
+def test_chunked_full_softmax_matches_torch_cross_entropy() -> None:
+    generator = torch.Generator().manual_seed(0)
+    hidden = torch.randn(37, 8, generator=generator, requires_grad=True)
+    items = torch.randn(11, 8, generator=generator, requires_grad=True)
+    targets = torch.randint(0, 11, (37,), generator=generator)
+    reference = F.cross_entropy(hidden @ items.T, targets)
+    expected = torch.autograd.grad(reference, [hidden, items])
+    ours = full_softmax_loss(hidden, items, targets, chunk_size=5)
+    got = torch.autograd.grad(2.0 * ours, [hidden, items])  # the upstream gradient is applied
+    torch.testing.assert_close(ours, reference, rtol=0, atol=1e-6)
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, 2.0 * e, rtol=0, atol=1e-6)
+
+
+def test_bce_and_sampled_softmax_by_hand() -> None:
+    hidden = torch.tensor([[1.0, 0.0]])
+    items = torch.tensor([[2.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    # positive logit 2, negative logit -1: -ln s(2) - ln s(1)
+    expected_bce = -math.log(1 / (1 + math.exp(-2))) - math.log(1 / (1 + math.exp(-1)))
+    assert sampled_bce_loss(hidden, items, torch.tensor([0]), torch.tensor([2])).item() == pytest.approx(expected_bce)
+    log_q = torch.log(torch.tensor([0.5, 0.25, 0.25]))
+    # o_0 = 2 - ln .5, o_1 = 0 - ln .25, o_2 = -1 - ln .25; negatives [1, 2, 0]: item 0 is an accidental hit
+    o = [2 - math.log(0.5), -math.log(0.25), -1 - math.log(0.25)]
+    expected = -(o[0] - math.log(math.exp(o[0]) + math.exp(o[1]) + math.exp(o[2])))
+    got = sampled_softmax_loss(hidden, items, torch.tensor([0]), torch.tensor([1, 2, 0]), log_q)
+    assert got.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_multitask_loss_by_hand() -> None:
+    # one position, two genres: logits (0, ln 3) -> p = (1/2, 3/4); labels (1, 0)
+    genre_logits = torch.tensor([[0.0, math.log(3.0)]])
+    genre_targets = torch.tensor([[1.0, 0.0]])
+    l_genre = (-math.log(0.5) - math.log(0.25)) / 2  # mean over the two genre labels
+    got = multitask_loss(torch.tensor(1.5), genre_logits, genre_targets, genre_weight=0.4)
+    assert got.item() == pytest.approx(1.5 + 0.4 * l_genre, abs=1e-6)
+    assert multitask_loss(torch.tensor(1.5), genre_logits, genre_targets, 0.0).item() == 1.5
+
+
+def test_genre_matrix() -> None:
+    items = pd.DataFrame({"genres": [["Drama", "Action"], [], ["Drama"]]})
+    matrix, names = genre_matrix(items, 3)
+    assert names == ["Action", "Drama"]
+    assert matrix.tolist() == [[1.0, 1.0], [0.0, 0.0], [0.0, 1.0]]
+
+
+# --------------------------------------------------------------------------------------------- gate and encoders
+def test_long_short_gate_by_hand() -> None:
+    long, short = torch.tensor([[2.0, 0.0]]), torch.tensor([[0.0, 4.0]])
+    weight, bias = torch.tensor([0.5, 0.0, 0.0, -0.25]), torch.tensor(1.0)
+    user, gate = long_short_gate(long, short, weight, bias)
+    g = 1 / (1 + math.exp(-(0.5 * 2 - 0.25 * 4 + 1.0)))  # s(1) = 0.7311
+    assert gate.item() == pytest.approx(g)
+    torch.testing.assert_close(user, torch.tensor([[2 * g, 4 * (1 - g)]]))
+
+
+def test_long_short_parts_by_hand() -> None:
+    encoder = LongShortEncoderForTest(window=2)
+    x = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]]])
+    long, short = encoder.parts(x)
+    torch.testing.assert_close(long[0], torch.tensor([[1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]))
+    # query and key maps are the identity, no recency vectors: position 2 attends to x_2, x_1 with logits
+    # (x_2 . x_2, x_2 . x_1) / sqrt(2) = (8, 2) / sqrt(2); position 0 sees only x_0
+    a = torch.softmax(torch.tensor([8.0, 2.0]) / math.sqrt(2), 0)
+    torch.testing.assert_close(short[0, 2], a[0] * x[0, 2] + a[1] * x[0, 1])
+    torch.testing.assert_close(short[0, 0], x[0, 0])
+
+
+def LongShortEncoderForTest(window: int):  # noqa: N802 - a factory named after what it builds
+    from llmrec.models._long_short import LongShortEncoder
+
+    encoder = LongShortEncoder(2, window, dropout=0.0).eval()
+    with torch.no_grad():
+        encoder.query.weight.copy_(torch.eye(2))
+        encoder.key.weight.copy_(torch.eye(2))
+    return encoder
+
+
+def test_sasrec_block_matches_a_hand_written_pre_ln_block() -> None:
+    """The encoder's blocks are torch's; check the composition (scale, positions, causal mask, final norm)."""
+    torch.manual_seed(0)
+    encoder = SASRecEncoder(8, num_layers=1, num_heads=2, feedforward_size=8, max_len=5, dropout=0.0).eval()
+    x = torch.randn(2, 4, 8)
+    layer = encoder.layers[0]
+    h = x * math.sqrt(8) + encoder.positions.weight[:4]
+    z = layer.norm1(h)
+    causal = torch.triu(torch.ones(4, 4, dtype=torch.bool), 1)
+    attended, _ = layer.self_attn(z, z, z, attn_mask=causal, need_weights=False)
+    a = h + attended
+    expected = encoder.norm(a + layer.linear2(torch.relu(layer.linear1(layer.norm2(a)))))
+    torch.testing.assert_close(encoder(x), expected, rtol=1e-5, atol=1e-5)
+    # causal: changing the last position changes no earlier output
+    y = x.clone()
+    y[:, 3] += 1.0
+    torch.testing.assert_close(encoder(y)[:, :3], encoder(x)[:, :3])
+
+
+def test_text_adapter_mixture_by_hand() -> None:
+    adapter = TextAdapter(2, 1, experts=2)
+    with torch.no_grad():
+        adapter.centres.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+        adapter.projections.copy_(torch.tensor([[[1.0], [1.0]], [[2.0], [0.0]]]))
+        adapter.gate.weight.copy_(torch.tensor([[0.0, 0.0], [math.log(3.0), 0.0]]))
+    x = torch.tensor([[1.0, 2.0]])
+    # gate logits (0, ln 3) -> weights (1/4, 3/4); experts: (0, 2).(1, 1) = 2 and (1, 2).(2, 0) = 2
+    assert adapter(x).item() == pytest.approx(0.25 * 2 + 0.75 * 2)
+
+
+# ----------------------------------------------------------------------------------------------- model behaviour
+def cycles(n_users: int = 30, n_items: int = 12, cycle: int = 4) -> Interactions:
+    """Users walk a fixed cycle 0 -> 1 -> 2 -> 3 -> 0 ... (items 4.. are noise no one follows) from a
+    user-dependent start for a user-dependent number of steps."""
+    rows = []
+    for u in range(n_users):
+        start, steps = u % cycle, 3 + u % 5
+        rows += [(u, (start + t) % cycle, t) for t in range(steps)]
+        rows.append((u, cycle + u % (n_items - cycle), steps))  # one noise item, then back on the cycle
+        rows += [(u, (start + steps + t) % cycle, steps + 1 + t) for t in range(3)]
+    frame = pd.DataFrame(rows, columns=["user", "item", "timestamp"]).assign(rating=np.float32(4.0))
+    return Interactions(frame[["user", "item", "rating", "timestamp"]], n_users, n_items)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        SASRec(embedding_size=32, max_len=10, epochs=40, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0),
+        SASRec(loss="bce", embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2),
+        GRU4Rec(embedding_size=32, max_len=10, epochs=40, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0),
+        LongShortInterest(embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2),
+    ],
+    ids=["sasrec-ce", "sasrec-bce", "gru4rec", "long-short"],
+)
+def test_planted_cycle_next_item_ranks_first(model) -> None:
+    data = cycles()
+    model.fit(data)
+    indptr, items = data.sequences()
+    last = items[indptr[1:] - 1]
+    scores = model.score(torch.arange(data.n_users))
+    assert scores.argmax(dim=1).tolist() == ((last + 1) % 4).tolist()
+    assert model.history_.loss[-1] < model.history_.loss[0]
+
+
+def test_text_weight_zero_reproduces_id_only_sasrec() -> None:
+    data = tiny_interactions()
+    params = {"embedding_size": 16, "max_len": 8, "epochs": 3, "batch_size": 4, "seed": 1}
+    id_only = SASRec(**params).fit(data)
+    with_text = TextSASRec(text_weight=0.0, text_model=encoder(), **params).fit(data)
+    assert with_text.network_.text_adapter is not None  # the text path ran, multiplied by 0
+    users = torch.arange(data.n_users)
+    assert torch.equal(id_only.score(users), with_text.score(users))
+    assert id_only.history_.loss == with_text.history_.loss
+    changed = TextSASRec(text_weight=1.0, text_model=encoder(), **params).fit(data).score(users)
+    assert not torch.equal(changed, id_only.score(users))
+
+
+def test_early_stopping_keeps_the_best_epoch_and_scores_with_the_full_history() -> None:
+    data = tiny_interactions()
+    model = SASRec(embedding_size=16, max_len=8, epochs=30, batch_size=4, patience=2, seed=0).fit(data)
+    history = model.history_
+    assert len(history.validation) == len(history.loss) == len(history.seconds)
+    assert history.best_epoch == int(np.argmax(history.validation)) + 1  # 1-based
+    assert history.stopped_early == (len(history.loss) < 30)
+    assert torch.equal(model.lengths_, torch.from_numpy(np.minimum(data.user_counts(), 7) + 1))
+
+
+def test_length_buckets_cover_every_row_once_and_group_lengths() -> None:
+    lengths = torch.tensor([5, 1, 9, 3, 7, 2, 8, 4])
+    batches = length_buckets(lengths, 2, torch.Generator().manual_seed(0), bucket=True, chunk_batches=4)
+    assert sorted(torch.cat(batches).tolist()) == list(range(8))
+    assert all(len(b) == 2 for b in batches)
+    spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches)
+    assert spread == 4  # sorted pairs (1,2) (3,4) (5,7) (8,9)
+
+
+def test_genre_head_predicts_probabilities() -> None:
+    data = tiny_interactions()
+    model = SASRec(genre_weight=1.0, **SMALL).fit(data)
+    probabilities = model.predict_genres(torch.arange(3))
+    assert probabilities.shape == (3, len(model.genre_names_)) and model.genre_names_[0] == "Action"
+    assert ((probabilities > 0) & (probabilities < 1)).all()
+    with pytest.raises(RuntimeError, match="genre_weight"):
+        SASRec(**SMALL).fit(data).predict_genres(torch.arange(3))
+
+
+def test_long_short_gates_and_attention_maps() -> None:
+    data = tiny_interactions()
+    gates = LongShortInterest(**SMALL).fit(data).gates(torch.arange(data.n_users))
+    assert gates.shape == (data.n_users,) and ((gates > 0) & (gates < 1)).all()
+    maps = SASRec(num_heads=2, **SMALL).fit(data).attention_maps(2)
+    assert maps.shape == (2, 2, 7, 7)
+    torch.testing.assert_close(maps.sum(-1), torch.ones(2, 2, 7))
+    assert torch.equal(maps.triu(1), torch.zeros_like(maps))  # causal
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("sasrec", {"max_len": 1}, "max_len"),
+        ("sasrec", {"epochs": 0}, "epochs"),
+        ("sasrec", {"loss": "hinge"}, "loss"),
+        ("sasrec", {"embedding_size": 6, "num_heads": 4}, "num_heads"),
+        ("sasrec", {"loss": "sampled", "num_negatives": 0}, "num_negatives"),
+        ("sasrec", {"patience": 0}, "patience"),
+        ("gru4rec", {"num_layers": 0}, "num_layers"),
+        ("long-short", {"window": 0}, "window"),
+        ("long-short", {"mode": "medium"}, "mode"),
+        ("sasrec-text", {"text_experts": 0}, "text_experts"),
+    ],
+)
+def test_parameters_that_make_training_a_no_op_are_refused(name, params, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_model(name, **params)
+
+
+def test_registered_names() -> None:
+    assert type(make_model("sasrec")) is SASRec and make_model("sasrec").loss == "ce"
+    assert type(make_model("sasrec-text")) is TextSASRec and make_model("sasrec-text").text_weight == 1.0
+    assert type(make_model("gru4rec")) is GRU4Rec and type(make_model("long-short")) is LongShortInterest
+
+
+def test_transformer_layer_is_the_library_block() -> None:
+    encoder = SASRecEncoder(8, 2, 1, 8, 5, 0.1)
+    assert all(isinstance(layer, nn.TransformerEncoderLayer) and layer.norm_first for layer in encoder.layers)
