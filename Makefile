@@ -16,7 +16,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 
-.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark clean
+.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark compare-recbole clean
 
 setup: $(STAMP)
 
@@ -60,6 +60,18 @@ bench-encoder: data
 # chapter 7's sequence models on ML-1M (hours on 2 cores): one results file per run in benchmarks/results/
 benchmark: data
 	$(PY) scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec --seeds 42
+# RecBole 1.2.1 in its own virtual environment (it needs numpy<2, pandas<3, scipy<1.13, setuptools<81), its Pop,
+# ItemKNN, BPR and SASRec and the book's models on RecBole's own leave-one-out split; writes
+# benchmarks/recbole_ml100k.json (committed; the results page shows it). Not part of `make test`. SASRec takes
+# minutes per epoch on a shared 2-core CPU: `make compare-recbole RECBOLE_MODELS=Pop,ItemKNN,BPR` leaves it out.
+RECBOLE_VENV := .venv-recbole
+RECBOLE_MODELS ?= Pop,ItemKNN,BPR,SASRec
+RECBOLE_EPOCHS ?= 20
+compare-recbole: data
+	test -x $(RECBOLE_VENV)/bin/python || $(PYTHON) -m venv $(RECBOLE_VENV)
+	$(RECBOLE_VENV)/bin/pip install --disable-pip-version-check -q "torch==2.13.0"
+	$(RECBOLE_VENV)/bin/pip install --disable-pip-version-check -q "recbole==1.2.1" "numpy<2" "pandas<3" "scipy<1.13" "setuptools<81"
+	$(PY) scripts/compare_recbole.py --models $(RECBOLE_MODELS) --epochs $(RECBOLE_EPOCHS)
 
 clean:
 	rm -rf _build

@@ -2,7 +2,8 @@
 
 1. Execute every notebook in ``_toc.yml`` with papermill (``scripts/run_notebooks.py``).
 2. Assemble ``_build/site/``: ``_config.yml``, ``_toc.yml``, ``book/`` and the *executed* notebooks, plus the
-   execution-status table filled in from this run's timings.
+   execution-status table filled in from this run's timings and the results table (``book/results.md``) from
+   the models every executed notebook reported with ``llmrec.results.report``.
 3. ``jupyter-book build`` with ``-W -n --keep-going`` (warnings, e.g. a missing glue key, fail the build).
 
 ``--no-execute`` skips step 1 and uses the executed copies already in ``_build/executed`` (``make test`` runs
@@ -18,6 +19,8 @@ import sys
 from pathlib import Path
 
 from run_notebooks import EXECUTED, ROOT, execute, toc_notebooks
+
+from llmrec.results import collect, recbole_markdown, results_markdown
 
 SITE = ROOT / "_build" / "site"
 
@@ -56,6 +59,12 @@ def assemble_and_build(durations: dict[str, float]) -> int:
     rows.append(f"| **total** | {sum(durations.values()):.1f} |")
     status = SITE / "book" / "execution.md"
     status.write_text(status.read_text().replace("<!-- EXECUTION TABLE -->", "\n".join(rows)))
+
+    table = collect(EXECUTED / n.relative_to(ROOT) for n in toc_notebooks())
+    results = SITE / "book" / "results.md"
+    text = results.read_text().replace("<!-- RESULTS TABLE -->", results_markdown(table))
+    text = text.replace("<!-- RECBOLE TABLE -->", recbole_markdown(ROOT / "benchmarks" / "recbole_ml100k.json"))
+    results.write_text(text)
 
     command = ["jupyter-book", "build", str(SITE), "-W", "-n", "--keep-going"]
     exe = Path(sys.executable).with_name("jupyter-book")

@@ -3,6 +3,10 @@
 In a notebook, ``record("pop_ndcg10", value)`` stores the value with ``myst_nb.glue`` (so the prose can quote
 it as ``{glue:text}`pop_ndcg10:.4f```), and :func:`read_records` reads the same values back from the executed
 (papermill) copy, where glue left them as outputs whose ``metadata.scrapbook.name`` is the key.
+
+:func:`record_meta` stores *unasserted* metadata the same way (a label, a chapter number, wall-clock seconds): its
+outputs carry ``metadata.llmrec.meta = true``, :func:`read_records` skips them (so the tests never compare them
+with ``tests/expected``) and :func:`read_meta` reads them back (the results page uses them).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_records", "record", "compare_records"]
+__all__ = ["read_meta", "read_records", "record", "record_meta", "compare_records"]
+
+GLUE_PREFIX = "application/papermill.record/"  # myst_nb.glue's prefix for outputs that are stored, not shown
 
 
 def _plain(value: Any) -> Any:
@@ -43,19 +49,36 @@ def record(key: str, value: Any) -> Any:
     return value
 
 
-def read_records(notebook: str | Path) -> dict[str, Any]:
-    """Every glued value of an executed notebook: ``{key: value}`` (values parsed from their text form).
+def record_meta(key: str, value: Any) -> Any:
+    """Glue unasserted metadata (str, number, bool or None) under ``key``, marked so :func:`read_records` skips it.
 
-    A key glued twice is refused (``ValueError``): the prose would quote one of two different values.
+    The output is what ``myst_nb.glue(key, value, display=False)`` writes, plus ``metadata.llmrec.meta = true``.
     """
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display
+
+    value = _plain(value)
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise TypeError(f"record_meta({key!r}, ...) takes a string, number or None, got {type(value).__name__}")
+    bundle, metadata = format_display_data(value)
+    metadata["scrapbook"] = {"name": key, "mime_prefix": GLUE_PREFIX}
+    metadata["llmrec"] = {"meta": True}
+    display({GLUE_PREFIX + mime: data for mime, data in bundle.items()}, raw=True, metadata=metadata)
+    return value
+
+
+def _glued(notebook: str | Path, meta: bool) -> dict[str, Any]:
+    """Glued values (``meta=False``) or metadata (``meta=True``); a key glued twice is refused (``ValueError``):
+    the prose would quote one of two different values."""
     data = json.loads(Path(notebook).read_text())
     records: dict[str, Any] = {}
     counts: dict[str, int] = {}
     for cell in data.get("cells", []):
         for output in cell.get("outputs", []):
-            scrapbook = output.get("metadata", {}).get("scrapbook", {})
+            metadata = output.get("metadata", {})
+            scrapbook = metadata.get("scrapbook", {})
             name = scrapbook.get("name")
-            if name is None:
+            if name is None or bool(metadata.get("llmrec", {}).get("meta", False)) != meta:
                 continue
             counts[name] = counts.get(name, 0) + 1
             text = output.get("data", {}).get(scrapbook.get("mime_prefix", "") + "text/plain")
@@ -70,6 +93,16 @@ def read_records(notebook: str | Path) -> dict[str, Any]:
             f"{notebook}: key {twice[0]!r} is recorded {counts[twice[0]]} times (every key once; also: {twice[1:]})"
         )
     return records
+
+
+def read_records(notebook: str | Path) -> dict[str, Any]:
+    """Every value an executed notebook recorded with :func:`record`: ``{key: value}`` (parsed from their text)."""
+    return _glued(notebook, meta=False)
+
+
+def read_meta(notebook: str | Path) -> dict[str, Any]:
+    """Every value an executed notebook stored with :func:`record_meta` (never asserted by the tests)."""
+    return _glued(notebook, meta=True)
 
 
 def _is_number(value: Any) -> bool:

@@ -8,6 +8,15 @@ for that stage (``train`` at validation time; ``train`` and the validation item 
 never removed, even if it is also known. Items are ranked by descending score; equal scores are ordered by
 ascending item id (a stable sort), so results are deterministic. The top-K list contains only candidates.
 
+Two options change the protocol (chapter: *Evaluation methodology* measures both; the defaults are the book's):
+
+* ``ties`` -- the order among equal scores: ``"stable"`` (ascending id, the default), ``"pessimistic"`` (targets
+  after every non-target with the same score, so a constant model gets no credit for ties), ``"optimistic"``
+  (targets first) or ``"random"`` (a seeded random order);
+* ``n_negatives`` -- *sampled* ranking: each user's candidates are the targets plus ``n_negatives`` items drawn
+  uniformly without replacement (seeded) from the items that are neither known nor targets. Numbers computed this
+  way are not comparable with full-ranking ones (Krichene & Rendle, KDD 2020).
+
 Metrics per user, with ``rel_i`` = 1 when the item at rank ``i`` (1-based) is a target, ``T`` the targets:
 
 * ``HR@K`` = 1 if any ``rel_i`` = 1 for i <= K
@@ -31,6 +40,8 @@ import scipy.sparse as sp
 import torch
 from tqdm import tqdm
 
+from ._seed import DEFAULT_SEED, torch_generator
+
 if TYPE_CHECKING:
     from .models import Recommender
     from .split import Split
@@ -39,15 +50,18 @@ __all__ = ["METRICS", "EvaluationResult", "check_scores", "evaluate", "evaluate_
 
 METRICS = ("HR", "NDCG", "MRR", "Recall", "Precision", "F1", "Coverage")
 PER_USER_METRICS = METRICS[:-1]
+TIE_RULES = ("stable", "pessimistic", "optimistic", "random")
 
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """Per-user metric values (for significance tests) and the list-level coverage."""
+    """Per-user metric values (for significance tests), the list-level coverage and each evaluated user's top-K
+    items (``top_items[i]`` for ``per_user.index[i]``; -1 where a user has fewer than K candidates)."""
 
     k: int
     per_user: pd.DataFrame
     coverage: float
+    top_items: np.ndarray | None = None
 
     def summary(self) -> dict[str, float]:
         """Mean of each per-user metric over evaluated users, plus ``Coverage@K``."""
@@ -83,17 +97,40 @@ def check_scores(scores: torch.Tensor, expected_shape: tuple[int, int], who: str
         )
 
 
+def _tie_order(targets: torch.Tensor, ties: str, generator: torch.Generator | None) -> torch.Tensor | None:
+    """The column order a stable sort by score starts from, which decides the order among equal scores."""
+    if ties == "stable":
+        return None
+    if ties == "random":
+        return torch.argsort(torch.rand(targets.shape, generator=generator), dim=1)
+    if ties in ("pessimistic", "optimistic"):
+        key = targets.to(torch.int8) if ties == "pessimistic" else (~targets).to(torch.int8)
+        return torch.argsort(key, dim=1, stable=True)  # targets last (first), otherwise ascending id
+    raise ValueError(f"ties must be one of {TIE_RULES}, got {ties!r}")
+
+
 def rank_metrics(
-    scores: torch.Tensor, known: torch.Tensor, targets: torch.Tensor, k: int
+    scores: torch.Tensor,
+    known: torch.Tensor,
+    targets: torch.Tensor,
+    k: int,
+    ties: str = "stable",
+    generator: torch.Generator | None = None,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Per-user metrics for one batch; returns ``(metrics, topk_items)``.
 
     ``scores`` (B, n) float; ``known`` and ``targets`` (B, n) bool. ``topk_items`` holds -1 where a user has
-    fewer than K candidates.
+    fewer than K candidates. ``ties`` orders equal scores (see the module docstring; ``generator`` is used by
+    ``"random"``).
     """
     masked = scores.float().masked_fill(known & ~targets, float("-inf"))
     k_eff = min(k, masked.shape[1])
-    values, order = torch.sort(masked, dim=1, descending=True, stable=True)
+    start = _tie_order(targets, ties, generator)
+    if start is None:
+        values, order = torch.sort(masked, dim=1, descending=True, stable=True)
+    else:
+        values, position = torch.sort(masked.gather(1, start), dim=1, descending=True, stable=True)
+        order = start.gather(1, position)
     values, order = values[:, :k_eff], order[:, :k_eff]
     valid = values > float("-inf")
     rel = targets.gather(1, order) & valid
@@ -138,10 +175,22 @@ def evaluate_scores(
     batch_size: int = 1024,
     progress: bool = False,
     who: str = "model",
+    ties: str = "stable",
+    n_negatives: int | None = None,
+    seed: int = DEFAULT_SEED,
 ) -> EvaluationResult:
-    """Evaluate ``score_batch(users: LongTensor) -> (B, n_items) scores`` on every user that has a target."""
+    """Evaluate ``score_batch(users: LongTensor) -> (B, n_items) scores`` on every user that has a target.
+
+    ``ties`` and ``n_negatives`` (sampled ranking) are described in the module docstring; ``seed`` seeds the
+    random tie order and the negative samples (drawn batch after batch from one generator).
+    """
     if k < 1:
         raise ValueError(f"k must be a positive integer, got {k}")
+    if ties not in TIE_RULES:
+        raise ValueError(f"ties must be one of {TIE_RULES}, got {ties!r}")
+    if n_negatives is not None and (isinstance(n_negatives, bool) or n_negatives < 1):
+        raise ValueError(f"n_negatives must be a positive integer or None, got {n_negatives!r}")
+    generator = torch_generator(seed)
     n_users, n_items = targets.shape
     if known.shape != targets.shape:
         raise ValueError(f"known {known.shape} and targets {targets.shape} must have the same shape")
@@ -149,6 +198,7 @@ def evaluate_scores(
     if len(users) == 0:
         raise ValueError(f"evaluating {who}: no user has a target, so every metric would be undefined (NaN)")
     columns = {f"{m}@{k}": [] for m in PER_USER_METRICS}
+    tops = []
     recommended = torch.zeros(n_items + 1, dtype=torch.bool)  # last slot absorbs -1 (no candidate)
     batches = range(0, len(users), batch_size)
     for start in tqdm(batches, desc=f"evaluate {who}", disable=not progress, leave=False):
@@ -156,16 +206,31 @@ def evaluate_scores(
         user_tensor = torch.from_numpy(batch.astype(np.int64))
         scores = score_batch(user_tensor)
         check_scores(scores, (len(batch), n_items), who)
-        metrics, top = rank_metrics(scores, _dense_rows(known, batch), _dense_rows(targets, batch), k)
+        known_batch, target_batch = _dense_rows(known, batch), _dense_rows(targets, batch)
+        if n_negatives is not None:
+            known_batch = ~(_sample_negatives(known_batch | target_batch, n_negatives, generator) | target_batch)
+        metrics, top = rank_metrics(scores, known_batch, target_batch, k, ties=ties, generator=generator)
         for name, values in metrics.items():
             columns[f"{name}@{k}"].append(values.numpy())
+        tops.append(top.numpy())
         recommended[top.flatten()] = True
     per_user = pd.DataFrame(
         {name: np.concatenate(parts) if parts else np.array([], np.float32) for name, parts in columns.items()},
         index=pd.Index(users, name="user"),
     )
     coverage = float(recommended[:n_items].sum()) / n_items
-    return EvaluationResult(k, per_user, coverage)
+    top_items = np.concatenate(tops) if tops else np.empty((0, min(k, n_items)), dtype=np.int64)
+    return EvaluationResult(k, per_user, coverage, top_items)
+
+
+def _sample_negatives(excluded: torch.Tensor, n_negatives: int, generator: torch.Generator) -> torch.Tensor:
+    """(B, n) bool: ``n_negatives`` items per row drawn uniformly without replacement among the non-excluded
+    ones (all of them when fewer remain): the ``n_negatives`` smallest of i.i.d. uniform keys."""
+    keys = torch.rand(excluded.shape, generator=generator).masked_fill(excluded, 2.0)
+    picked = torch.topk(keys, min(n_negatives, keys.shape[1]), dim=1, largest=False).indices
+    chosen = torch.zeros_like(excluded)
+    chosen.scatter_(1, picked, True)
+    return chosen & ~excluded
 
 
 def evaluate(
@@ -175,10 +240,15 @@ def evaluate(
     k: int = 10,
     batch_size: int = 1024,
     progress: bool = False,
+    ties: str = "stable",
+    n_negatives: int | None = None,
+    seed: int = DEFAULT_SEED,
 ) -> EvaluationResult:
     """Full-ranking evaluation of a model fitted on ``split.fit_data(stage)`` against ``split.targets(stage)``.
 
-    Raises ``ValueError`` when no user has a target in that stage (every metric would be NaN).
+    The defaults are the book's protocol; ``ties="pessimistic"`` or ``n_negatives=100`` (sampled ranking) are
+    the variants chapter *Evaluation methodology* measures. Raises ``ValueError`` when no user has a target in
+    that stage (every metric would be NaN).
     """
     known = split.fit_data(stage).matrix()
     targets = split.targets(stage).matrix()
@@ -188,5 +258,14 @@ def evaluate(
             "(with leave-one-out, only users with 3 or more events have a validation target)"
         )
     return evaluate_scores(
-        model.score, known, targets, k=k, batch_size=batch_size, progress=progress, who=type(model).__name__
+        model.score,
+        known,
+        targets,
+        k=k,
+        batch_size=batch_size,
+        progress=progress,
+        who=type(model).__name__,
+        ties=ties,
+        n_negatives=n_negatives,
+        seed=seed,
     )

@@ -57,13 +57,27 @@ def _parts(data: Interactions, train: np.ndarray, validation: np.ndarray, test: 
     return Split(data.with_frame(f[train]), data.with_frame(f[validation]), data.with_frame(f[test]), name)
 
 
-def leave_one_out(data: Interactions) -> Split:
+LOO_TIE_RULES = ("file-order", "reverse-file-order", "random")
+
+
+def leave_one_out(data: Interactions, ties: str = "file-order", seed: int = 42) -> Split:
     """Per user: last interaction -> test, second-to-last -> validation, the rest -> train.
 
-    Vectorised: one lexicographic sort by (user, timestamp, file position) and a rank from the end.
+    Vectorised: one lexicographic sort by (user, timestamp, tie key) and a rank from the end. The tie key orders
+    events with the same timestamp: ``"file-order"`` (the book's rule: the later line is the later event),
+    ``"reverse-file-order"`` or ``"random"`` (a seeded permutation); chapter *Evaluation methodology* measures
+    how much the rule moves each model's numbers.
     """
     f = data.frame
-    order = np.lexsort((f.index.to_numpy(), f["timestamp"].to_numpy(), f["user"].to_numpy()))
+    if ties == "file-order":
+        tie_key = f.index.to_numpy()
+    elif ties == "reverse-file-order":
+        tie_key = -f.index.to_numpy()
+    elif ties == "random":
+        tie_key = numpy_rng(seed).permutation(len(f))
+    else:
+        raise ValueError(f"ties must be one of {LOO_TIE_RULES}, got {ties!r}")
+    order = np.lexsort((tie_key, f["timestamp"].to_numpy(), f["user"].to_numpy()))
     users_sorted = f["user"].to_numpy()[order]
     counts = np.bincount(users_sorted, minlength=data.n_users)
     from_end = np.empty(len(f), dtype=np.int64)

@@ -1,0 +1,108 @@
+"""The results table: what ``report`` records, that its metadata is never asserted, and reading it back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from llmrec.book import compare_records, read_meta, read_records
+from llmrec.evaluation import EvaluationResult
+from llmrec.results import collect, report, report_values, results_markdown
+from llmrec.stats import bootstrap_ci
+
+
+def toy_evaluation() -> EvaluationResult:
+    per_user = pd.DataFrame(
+        {
+            "HR@10": [1.0, 0.0, 1.0, 1.0],
+            "NDCG@10": [1.0, 0.0, 0.5, 1 / np.log2(3)],
+            "MRR@10": [1.0, 0.0, 1 / 3, 0.5],
+            "Recall@10": [1.0, 0.0, 1.0, 1.0],
+            "Precision@10": [0.1, 0.0, 0.1, 0.1],
+            "F1@10": [2 / 11, 0.0, 2 / 11, 2 / 11],
+        },
+        index=pd.Index([0, 3, 5, 7], name="user"),
+    )
+    return EvaluationResult(10, per_user, 0.25)
+
+
+def test_report_values_are_the_means_and_a_seeded_bootstrap_interval() -> None:
+    evaluation = toy_evaluation()
+    values, meta = report_values("pop", evaluation, label="Most popular", chapter=1, fit_seconds=0.5)
+    assert values["res_pop_ndcg10"] == pytest.approx((1.0 + 0.0 + 0.5 + 1 / np.log2(3)) / 4, abs=1e-12)
+    assert values["res_pop_hr10"] == pytest.approx(0.75) and values["res_pop_recall10"] == pytest.approx(0.75)
+    assert values["res_pop_mrr10"] == pytest.approx((1 + 1 / 3 + 0.5) / 4)
+    assert values["res_pop_cov10"] == pytest.approx(0.25)
+    lo, hi = bootstrap_ci(evaluation.per_user["NDCG@10"].to_numpy(), n_resamples=2000, seed=42)
+    assert (values["res_pop_ndcg10_lo"], values["res_pop_ndcg10_hi"]) == (lo, hi)
+    assert lo <= values["res_pop_ndcg10"] <= hi
+    assert meta == {
+        "res_pop_label": "Most popular",
+        "res_pop_chapter": 1,
+        "res_pop_dataset": "ml-100k",
+        "res_pop_seed": 42,
+        "res_pop_k": 10,
+        "res_pop_fit_seconds": 0.5,
+    }
+    assert "res_pop_fit_seconds" not in report_values("pop", evaluation, label="Pop", chapter=1)[1]
+
+
+@pytest.mark.parametrize("key", ["Pop", "pop-1", "", "a b"])
+def test_report_refuses_bad_keys(key: str) -> None:
+    with pytest.raises(ValueError, match="key"):
+        report_values(key, toy_evaluation(), label="x", chapter=1)
+
+
+def executed_notebook(tmp_path: Path, name: str, calls) -> Path:
+    """A notebook whose one code cell holds the outputs ``calls`` display (as papermill would save them)."""
+    InteractiveShell.instance()
+    with capture_output() as captured:
+        calls()
+    outputs = [nbformat.v4.new_output("display_data", data=o.data, metadata=o.metadata) for o in captured.outputs]
+    cell = nbformat.v4.new_code_cell("report(...)", outputs=outputs)
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    return path
+
+
+def test_report_round_trip_metadata_is_not_asserted(tmp_path: Path) -> None:
+    evaluation = toy_evaluation()
+    path = executed_notebook(
+        tmp_path, "09_x", lambda: report("pop", evaluation, label="Most popular", chapter=9, fit_seconds=1.25)
+    )
+    values, meta = report_values("pop", evaluation, label="Most popular", chapter=9, fit_seconds=1.25)
+    records = read_records(path)
+    assert records == pytest.approx(values, abs=1e-12)  # the asserted set: numbers only, no seconds or label
+    assert read_meta(path) == meta
+    expected = {name: {"value": value, "atol": 1e-9} for name, value in values.items()}
+    assert compare_records(records, expected) == []
+
+    table = collect([path])
+    assert table.shape[0] == 1
+    row = table.iloc[0]
+    assert (row["key"], row["label"], row["chapter"], row["notebook"]) == ("pop", "Most popular", 9, "09_x")
+    assert row["NDCG"] == pytest.approx(values["res_pop_ndcg10"]) and row["fit_seconds"] == 1.25
+    text = results_markdown(table)
+    assert "| Most popular (`pop`) | 9 | [09_x](../notebooks/09_x) |" in text
+    assert f"| {values['res_pop_ndcg10']:.4f} |" in text and text.endswith("| 1.2 |")  # 1.25 s, rounded half-even
+
+
+def test_results_markdown_sorts_by_ndcg_and_handles_no_rows(tmp_path: Path) -> None:
+    evaluation = toy_evaluation()
+    worse = EvaluationResult(10, evaluation.per_user * 0.5, 0.1)
+    path = executed_notebook(
+        tmp_path,
+        "nb",
+        lambda: (report("worse", worse, label="Worse", chapter=2), report("best", evaluation, label="Best", chapter=2)),
+    )
+    lines = results_markdown(collect([path])).splitlines()
+    assert "Best" in lines[2] and "Worse" in lines[3] and lines[3].endswith("|  |")  # no fit seconds given
+    assert "No notebook" in results_markdown(collect([]))
+    assert json.loads(path.read_text())["cells"][0]["outputs"]  # the notebook really holds the glued outputs
