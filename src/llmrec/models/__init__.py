@@ -3,14 +3,23 @@
 from ._base import MODELS, Recommender, make_model, register_model
 from ._bayes_transfer import BayesTransfer
 from ._bpr import BPR
+from ._cmf import CMF, LeastSquaresMF
+from ._demographic import DemographicPopular
+from ._emcdr import EMCDR
 from ._gpt import GPTRecommender
 from ._itemknn import ItemKNN, cosine_item_similarity
+from ._lightgcn import LightGCN
 from ._markov import NGramRecommender
 from ._popularity import MostPopular
 from ._text import FineTunedText, TextContent, TwoTower
 from ._userknn import UserKNN
 
 __all__ = [
+    "CMF",
+    "DemographicPopular",
+    "EMCDR",
+    "LeastSquaresMF",
+    "LightGCN",
     "BayesTransfer",
     "BPR",
     "FineTunedText",

@@ -1,0 +1,6 @@
+"""Interest transfer across platforms and domains (chapter: *Interest transfer and cold start*)."""
+
+from ._mapping import fit_linear_map, fit_mlp_map
+from ._titles import match_titles, normalise_title, title_aliases
+
+__all__ = ["fit_linear_map", "fit_mlp_map", "match_titles", "normalise_title", "title_aliases"]
