@@ -16,7 +16,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 
-.PHONY: setup data test unit notebooks book lint bench bench-encoder clean
+.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark-transfer clean
 
 setup: $(STAMP)
 
@@ -56,6 +56,11 @@ bench: data
 
 bench-encoder: data
 	$(PY) scripts/bench_encoder.py
+
+# chapter 8's heavier runs (EMCDR's perceptron map, LightGCN on the joint graph, longer LightGCN, the pull sweep):
+# one results file per run in benchmarks/results/transfer_*.json
+benchmark-transfer: data
+	$(PY) scripts/benchmark_transfer.py
 
 clean:
 	rm -rf _build

@@ -341,3 +341,23 @@ class TestDemographicPopular(RecommenderContract):
 
 def test_sparse_adjacency_is_csr() -> None:
     assert isinstance(normalised_adjacency(tiny_interactions()), sp.csr_matrix)
+
+
+# ------------------------------------------------------------------------------------------------- statistics
+def test_paired_comparison_against_scipy_and_by_hand() -> None:
+    from scipy import stats
+
+    from llmrec.transfer import bootstrap_interval, paired_comparison
+
+    users = pd.Index([3, 5, 8, 9, 12], name="user")
+    model = pd.Series([1.0, 0.5, 0.0, 1.0, 0.25], index=users)
+    baseline = pd.Series([0.5, 0.5, 0.0, 0.0, 0.25], index=users)
+    result = paired_comparison(model, baseline, resamples=200, seed=0)
+    assert result.relative == pytest.approx((2.75 - 1.25) / 1.25)
+    assert result.t_pvalue == pytest.approx(stats.ttest_rel(model, baseline).pvalue)
+    assert result.wilcoxon_pvalue == pytest.approx(stats.wilcoxon(model, baseline).pvalue)
+    assert result.relative_low <= result.relative <= result.relative_high
+    low, high = bootstrap_interval(np.array([1.0, 1.0, 1.0]))
+    assert low == high == 1.0
+    with pytest.raises(ValueError, match="same users"):
+        paired_comparison(model, baseline.iloc[:4])
