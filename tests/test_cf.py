@@ -76,14 +76,14 @@ def test_mean_centred_prediction_by_hand() -> None:
     means = np.array([4, 10 / 3, 8 / 3, 11 / 3])
     # u1 on i3 with k = 2: neighbours u2 (0.9) and u4 (0.3); u3 (-0.6) is third
     expected = means[0] + (0.9 * (4 - means[1]) + 0.3 * (5 - means[3])) / (0.9 + 0.3)
-    got = predict_neighbourhood(tiny, sims, np.array([0]), np.array([2]), k=2)[0]
+    got = predict_neighbourhood(tiny, sims, np.array([0]), np.array([2]), neighbours=2)[0]
     assert got == pytest.approx(expected, abs=1e-12)
     # k = 3 takes u3 too, with |s| in the denominator: a dissimilar neighbour pushes the other way
     expected = means[0] + (0.9 * (4 - means[1]) - 0.6 * (2 - means[2]) + 0.3 * (5 - means[3])) / 1.8
-    got = predict_neighbourhood(tiny, sims, np.array([0]), np.array([2]), k=3)[0]
+    got = predict_neighbourhood(tiny, sims, np.array([0]), np.array([2]), neighbours=3)[0]
     assert got == pytest.approx(expected, abs=1e-12)
     # plain weighted average (Surprise's KNNBasic) keeps positive similarities only
-    got = predict_neighbourhood(tiny, sims, np.array([0]), np.array([2]), k=3, centred=False)[0]
+    got = predict_neighbourhood(tiny, sims, np.array([0]), np.array([2]), neighbours=3, centred=False)[0]
     assert got == pytest.approx((0.9 * 4 + 0.3 * 5) / 1.2, abs=1e-12)
     # no usable neighbour -> the default
     lonely = predict_neighbourhood(tiny, np.zeros((4, 4)), np.array([0]), np.array([2]), centred=False, default=3.5)
@@ -95,8 +95,8 @@ def test_batching_does_not_change_predictions() -> None:
     ratings = data.matrix("rating")
     sims = similarity(ratings, "pearson")
     rows, cols = np.arange(30), np.arange(30) % 25
-    whole = predict_neighbourhood(ratings, sims, rows, cols, k=5)
-    pieces = predict_neighbourhood(ratings, sims, rows, cols, k=5, batch_size=7)
+    whole = predict_neighbourhood(ratings, sims, rows, cols, neighbours=5)
+    pieces = predict_neighbourhood(ratings, sims, rows, cols, neighbours=5, batch_size=7)
     np.testing.assert_array_equal(whole, pieces)
 
 
@@ -119,7 +119,7 @@ def test_knn_basic_msd_matches_surprise() -> None:
     data = random_ratings()
     for split, trainset, testset in _surprise_folds(data, 3, 0):
         users, items = np.array([t[0] for t in testset]), np.array([t[1] for t in testset])
-        ours = knn_predictor(True, "msd", k=5, centred=False)(split.train, users, items)
+        ours = knn_predictor(True, "msd", neighbours=5, centred=False)(split.train, users, items)
         algorithm = KNNBasic(k=5, sim_options={"name": "msd", "user_based": True}, verbose=False).fit(trainset)
         theirs = np.array([p.est for p in algorithm.test(testset)])
         np.testing.assert_allclose(ours, theirs, atol=1e-9)

@@ -22,6 +22,11 @@ class TestGPT(RecommenderContract):
     def make_model(self) -> GPTRecommender:
         return GPTRecommender(embedding_size=16, num_heads=2, max_len=8, epochs=2, batch_size=4, seed=0)
 
+    def make_quality_model(self) -> GPTRecommender:
+        return GPTRecommender(
+            embedding_size=16, num_heads=2, max_len=8, epochs=15, batch_size=8, learning_rate=1e-2, dropout=0.0, seed=0
+        )
+
 
 def chain(n_users: int = 20) -> Interactions:
     """Every user watches items 0 -> 1 -> 2 -> 3 in order (some stop early)."""

@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from llmrec import Interactions
+from llmrec.losses import bpr_loss, in_batch_softmax_loss
 from llmrec.models import BPR, FineTunedText, TextContent, TwoTower
-from llmrec.models._bpr import bpr_loss
-from llmrec.models._text import history_weights, in_batch_softmax_loss
 from llmrec.testing import RecommenderContract, tiny_interactions
 from llmrec.text import (
     EmbeddingCache,
@@ -18,6 +17,7 @@ from llmrec.text import (
     TextEncoder,
     cache_key,
     default_model_path,
+    history_weights,
     item_texts,
     mean_pool,
     nearest_items,
@@ -183,6 +183,9 @@ class TestTwoTower(RecommenderContract):
     def make_model(self) -> TwoTower:
         return TwoTower(embedding_size=8, id_embeddings=True, epochs=2, batch_size=16, seed=0)
 
+    def make_quality_model(self) -> TwoTower:
+        return TwoTower(embedding_size=8, id_embeddings=True, epochs=20, batch_size=16, learning_rate=0.01, seed=0)
+
 
 class TestFineTunedText(RecommenderContract):
     def make_model(self) -> FineTunedText:
@@ -193,10 +196,18 @@ class TestTwoTowerSoftmaxUserText(RecommenderContract):
     def make_model(self) -> TwoTower:
         return TwoTower(embedding_size=8, user_input="text", loss="softmax", epochs=2, batch_size=16, seed=0)
 
+    def make_quality_model(self) -> TwoTower:
+        return TwoTower(
+            embedding_size=8, user_input="text", loss="softmax", epochs=20, batch_size=16, learning_rate=0.01, seed=0
+        )
+
 
 class TestBPR(RecommenderContract):
     def make_model(self) -> BPR:
         return BPR(embedding_size=8, epochs=2, batch_size=16, seed=0)
+
+    def make_quality_model(self) -> BPR:
+        return BPR(embedding_size=8, epochs=40, batch_size=16, learning_rate=0.05, seed=0)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Interactions", "INTERACTION_COLUMNS"]
+__all__ = ["Interactions", "INTERACTION_COLUMNS", "rank_from_end"]
 
 INTERACTION_COLUMNS = ("user", "item", "rating", "timestamp")
 
@@ -88,3 +88,14 @@ class Interactions:
     def item_counts(self) -> np.ndarray:
         """Number of interactions per item (length ``n_items``)."""
         return np.bincount(self.frame["item"].to_numpy(), minlength=self.n_items)
+
+
+def rank_from_end(sorted_users: np.ndarray, n_users: int) -> np.ndarray:
+    """For events sorted by user (then chronologically), each event's distance from its user's latest event:
+    ``0`` for the latest, ``1`` for the one before, ...
+
+    ``from_end[j] = end(u_j) - 1 - j`` with ``end(u)`` the cumulative event count up to and including user ``u``.
+    The one vectorised "rank from the end" of the package (leave-one-out, sequence padding, recency weights).
+    """
+    ends = np.cumsum(np.bincount(sorted_users, minlength=n_users))
+    return ends[sorted_users] - 1 - np.arange(len(sorted_users))

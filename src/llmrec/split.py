@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._interactions import Interactions
+from ._interactions import Interactions, rank_from_end
 from ._seed import numpy_rng
 
 __all__ = [
@@ -66,9 +66,8 @@ def leave_one_out(data: Interactions) -> Split:
     order = np.lexsort((f.index.to_numpy(), f["timestamp"].to_numpy(), f["user"].to_numpy()))
     users_sorted = f["user"].to_numpy()[order]
     counts = np.bincount(users_sorted, minlength=data.n_users)
-    ends = np.cumsum(counts)
     from_end = np.empty(len(f), dtype=np.int64)
-    from_end[order] = ends[users_sorted] - 1 - np.arange(len(f))  # 0 = last event of the user
+    from_end[order] = rank_from_end(users_sorted, data.n_users)  # 0 = last event of the user
     n_user = counts[f["user"].to_numpy()]
     test = (from_end == 0) & (n_user >= 2)
     validation = (from_end == 1) & (n_user >= 3)

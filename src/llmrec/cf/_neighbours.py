@@ -84,12 +84,13 @@ def predict_neighbourhood(
     sims: np.ndarray,
     rows: np.ndarray,
     columns: np.ndarray,
-    k: int = 40,
+    neighbours: int = 40,
     centred: bool = True,
     default: float | None = None,
     batch_size: int = 4096,
 ) -> np.ndarray:
-    """Predict ``R[rows[t], columns[t]]`` for every pair t from the ``k`` most similar rows that rated the column.
+    """Predict ``R[rows[t], columns[t]]`` for every pair t from the ``neighbours`` most similar rows that rated
+    the column.
 
     ``centred=True``: ``r_hat = mean_u + sum_v s(u,v) (r_vi - mean_v) / sum_v |s(u,v)|`` (the book's formula);
     ``centred=False``: ``r_hat = sum_v s(u,v) r_vi / sum_v s(u,v)`` (Surprise's ``KNNBasic``), neighbours with
@@ -112,7 +113,7 @@ def predict_neighbourhood(
         if not centred:
             s = s.masked_fill(s <= 0, float("-inf"))
         top, index = torch.sort(s, dim=1, descending=True, stable=True)  # ties: the lower neighbour id first
-        top, index = top[:, :k], index[:, :k]
+        top, index = top[:, :neighbours], index[:, :neighbours]
         usable = torch.isfinite(top)
         weights = torch.where(usable, top, torch.zeros_like(top))
         neighbour_ratings = values.gather(1, index)

@@ -22,7 +22,7 @@ RatingPredictor = Callable[[Interactions, np.ndarray, np.ndarray], np.ndarray]
 
 
 def knn_predictor(
-    user_based: bool = True, measure: str = "pearson", k: int = 40, centred: bool = True
+    user_based: bool = True, measure: str = "pearson", neighbours: int = 40, centred: bool = True
 ) -> RatingPredictor:
     """User- or item-based neighbourhood prediction (see :func:`predict_neighbourhood`)."""
 
@@ -30,7 +30,8 @@ def knn_predictor(
         ratings = train.matrix("rating")
         if not user_based:
             ratings, users, items = sp.csr_matrix(ratings.T), items, users
-        return predict_neighbourhood(ratings, similarity(ratings, measure), users, items, k=k, centred=centred)
+        sims = similarity(ratings, measure)
+        return predict_neighbourhood(ratings, sims, users, items, neighbours=neighbours, centred=centred)
 
     return predict
 

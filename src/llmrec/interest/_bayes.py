@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._interactions import Interactions
+from .._interactions import Interactions, rank_from_end
 from ..data import genre_matrix
 
 __all__ = [
@@ -80,8 +80,7 @@ def early_late(data: Interactions, late_fraction: float = 0.2) -> tuple[Interact
     chrono = data.chronological()
     users = chrono["user"].to_numpy()
     counts = np.bincount(users, minlength=data.n_users)
-    ends = np.cumsum(counts)
-    from_end = ends[users] - 1 - np.arange(len(chrono))
+    from_end = rank_from_end(users, data.n_users)
     late = from_end < np.ceil(late_fraction * counts[users])
     return data.with_frame(chrono[~late]), data.with_frame(chrono[late])
 

@@ -7,11 +7,13 @@ from ._cmf import CMF, LeastSquaresMF
 from ._demographic import DemographicPopular
 from ._emcdr import EMCDR
 from ._gpt import GPTRecommender
-from ._itemknn import ItemKNN, cosine_item_similarity
+from ._itemknn import ItemKNN, cosine_column_similarity
 from ._lightgcn import LightGCN
-from ._markov import NGramRecommender
+from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
-from ._text import FineTunedText, TextContent, TwoTower
+from ._text_content import TextContent
+from ._text_finetuned import FineTunedText
+from ._two_tower import TwoTower
 from ._userknn import UserKNN
 
 __all__ = [
@@ -32,7 +34,7 @@ __all__ = [
     "MostPopular",
     "NGramRecommender",
     "Recommender",
-    "cosine_item_similarity",
+    "cosine_column_similarity",
     "make_model",
     "register_model",
 ]

@@ -11,19 +11,14 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .._interactions import Interactions
 from .._seed import torch_generator
+from ..losses import bpr_loss
+from ..training import Trainer, TrainingHistory
 from ._base import Recommender, register_model
 
 __all__ = ["BPR", "bpr_loss", "train_on_pairs", "uniform_negatives"]
-
-
-def bpr_loss(users: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-    """``-(1/B) sum_b ln sigma(u_b . v_b+ - u_b . v_b-)`` for row-aligned user, positive and negative vectors."""
-    return -F.logsigmoid((users * (positives - negatives)).sum(1)).mean()
 
 
 def uniform_negatives(train: Interactions, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -46,28 +41,24 @@ def train_on_pairs(
     generator: torch.Generator,
     progress: bool = False,
     desc: str = "epochs",
-) -> list[float]:
-    """Mini-batch Adam (weight decay ``reg``) over the training pairs (u, i): each epoch shuffles the pairs and
-    draws one :func:`uniform_negatives` item per pair, then minimises ``batch_loss(users, items, negatives)``
-    batch by batch; ``generator`` draws the shuffles and negatives. Returns the mean loss of each epoch. Shared by
-    :class:`BPR` and the two-tower model."""
-    optimizer = torch.optim.Adam(parameters, lr=learning_rate, weight_decay=reg)
+    seed: int = 42,
+) -> TrainingHistory:
+    """Train on the pairs (u, i) with the shared :class:`~llmrec.training.Trainer` (Adam, weight decay ``reg``):
+    each epoch shuffles the pairs and draws one :func:`uniform_negatives` item per pair, then minimises
+    ``batch_loss(users, items, negatives)`` batch by batch; ``generator`` draws the shuffles and negatives. Returns
+    the training history (mean loss and seconds of each epoch). Shared by :class:`BPR` and the two-tower model."""
     users = torch.from_numpy(train.frame["user"].to_numpy(copy=True))
     items = torch.from_numpy(train.frame["item"].to_numpy(copy=True))
-    losses = []
-    for _ in tqdm(range(epochs), desc=desc, disable=not progress):
-        order = torch.randperm(len(users), generator=generator)
-        negatives = uniform_negatives(train, len(users), generator)
-        total = 0.0
+
+    def epoch_batches(gen: torch.Generator):
+        order = torch.randperm(len(users), generator=gen)
+        negatives = uniform_negatives(train, len(users), gen)
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            loss = batch_loss(users[batch], items[batch], negatives[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(users))
-    return losses
+            yield users[batch], items[batch], negatives[batch]
+
+    trainer = Trainer(epochs, learning_rate, weight_decay=reg, seed=seed, progress=progress, desc=desc)
+    return trainer.fit(parameters, epoch_batches, lambda batch: batch_loss(*batch), generator=generator)
 
 
 @register_model("bpr")
@@ -85,10 +76,10 @@ class BPR(Recommender):
         seed: int = 42,
         progress: bool = False,
     ) -> None:
-        if embedding_size < 1 or epochs < 0 or batch_size < 1:
+        if embedding_size < 1 or epochs < 1 or batch_size < 1:
             raise ValueError(
-                f"embedding_size and batch_size must be >= 1 and epochs >= 0, got {embedding_size}, "
-                f"{batch_size} and {epochs}"
+                f"embedding_size, epochs and batch_size must be >= 1 (epochs=0 would leave the model untrained), "
+                f"got {embedding_size}, {epochs} and {batch_size}"
             )
         self.embedding_size, self.epochs, self.batch_size = embedding_size, epochs, batch_size
         self.learning_rate, self.reg, self.seed, self.progress = learning_rate, reg, seed, progress
@@ -102,7 +93,7 @@ class BPR(Recommender):
         def batch_loss(users: torch.Tensor, items: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
             return bpr_loss(p[users], q[items], q[negatives])
 
-        self.losses_ = train_on_pairs(
+        self.history_ = train_on_pairs(
             train,
             batch_loss,
             [p, q],
@@ -113,7 +104,9 @@ class BPR(Recommender):
             generator,
             self.progress,
             "BPR epochs",
+            self.seed,
         )
+        self.losses_ = self.history_.loss
         self.user_factors_, self.item_factors_ = p.detach(), q.detach()
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:

@@ -122,9 +122,11 @@ class CMF(LeastSquaresMF):
         embedding_size: int = 64,
         reg: float = 10.0,
         epochs: int = 10,
+        item_prior: np.ndarray | None = None,
+        prior_weight: float = 0.0,
         seed: int = 42,
     ) -> None:
-        super().__init__(embedding_size, reg, epochs, seed=seed)
+        super().__init__(embedding_size, reg, epochs, item_prior, prior_weight, seed)
         if source_weight < 0:
             raise ValueError(f"source_weight must be >= 0, got {source_weight}")
         self.source, self.source_weight = source, source_weight

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
-from .._interactions import Interactions
+from .._interactions import Interactions, rank_from_end
 from .._seed import torch_generator
+from ..training import Trainer
 from ._base import Recommender, register_model
 
 __all__ = ["GPTRecommender", "right_padded_sequences"]
@@ -28,7 +28,7 @@ def right_padded_sequences(indptr: np.ndarray, items: np.ndarray, max_len: int, 
     out = np.full((n_users, max_len), pad, dtype=np.int64)
     out[:, 0] = bos
     user = np.repeat(np.arange(n_users), np.diff(indptr))
-    from_end = indptr[1:][user] - 1 - np.arange(len(items))  # 0 for the latest item
+    from_end = rank_from_end(user, n_users)  # 0 for the latest item
     keep = from_end < lengths[user]
     out[user[keep], lengths[user[keep]] - from_end[keep]] = items[keep]
     return out
@@ -56,6 +56,15 @@ class GPTRecommender(Recommender):
         seed: int = 42,
         progress: bool = False,
     ) -> None:
+        if max_len < 2:
+            raise ValueError(f"max_len must be >= 2 (<bos> plus at least one item), got {max_len}")
+        if epochs < 1 or batch_size < 1 or embedding_size < 1 or num_layers < 1 or num_heads < 1:
+            raise ValueError(
+                "epochs, batch_size, embedding_size, num_layers and num_heads must be >= 1, got "
+                f"{epochs}, {batch_size}, {embedding_size}, {num_layers} and {num_heads}"
+            )
+        if embedding_size % num_heads:
+            raise ValueError(f"embedding_size ({embedding_size}) must be divisible by num_heads ({num_heads})")
         self.embedding_size, self.num_layers, self.num_heads = embedding_size, num_layers, num_heads
         self.max_len, self.dropout, self.epochs, self.batch_size = max_len, dropout, epochs, batch_size
         self.learning_rate, self.reg, self.seed, self.progress = learning_rate, reg, seed, progress
@@ -92,28 +101,41 @@ class GPTRecommender(Recommender):
         self.model_.eval()
 
     def _train(self, generator: torch.Generator) -> list[float]:
+        """Next-item cross-entropy over all items at every real position, with the shared
+        :class:`~llmrec.training.Trainer` (AdamW, weight decay ``reg``); returns the mean loss of each epoch."""
         active = torch.nonzero(self.lengths_ > 1).flatten()  # users with at least one item to predict
-        optimizer = torch.optim.AdamW(self.model_.parameters(), lr=self.learning_rate, weight_decay=self.reg)
-        losses = []
-        self.model_.train()
-        for _ in tqdm(range(self.epochs), desc="gpt epochs", disable=not self.progress):
-            order = active[torch.randperm(len(active), generator=generator)]
-            total, count = 0.0, 0
+        if len(active) == 0:
+            raise ValueError(
+                f"{type(self).__name__}: no user has an item to predict (every history is empty, or max_len="
+                f"{self.max_len} leaves no room after <bos>), so training would be a no-op"
+            )
+
+        def epoch_batches(gen: torch.Generator):
+            order = active[torch.randperm(len(active), generator=gen)]
             for start in range(0, len(order), self.batch_size):
-                batch = self.sequences_[order[start : start + self.batch_size]]
-                width = int((batch != self.pad_).sum(dim=1).max())
-                batch = batch[:, :width]
-                real = batch != self.pad_
-                logits = self.model_(input_ids=batch, attention_mask=real.long()).logits[:, :-1, : self.bos_]
-                targets = batch[:, 1:].masked_fill(~real[:, 1:], -100)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                n = int(real[:, 1:].sum())
-                total, count = total + loss.item() * n, count + n
-            losses.append(total / max(count, 1))
-        return losses
+                yield self.sequences_[order[start : start + self.batch_size]]
+
+        def batch_loss(batch: torch.Tensor) -> tuple[torch.Tensor, float]:
+            width = int((batch != self.pad_).sum(dim=1).max())
+            batch = batch[:, :width]
+            real = batch != self.pad_
+            logits = self.model_(input_ids=batch, attention_mask=real.long()).logits[:, :-1, : self.bos_]
+            targets = batch[:, 1:].masked_fill(~real[:, 1:], -100)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+            return loss, float(real[:, 1:].sum())
+
+        trainer = Trainer(
+            self.epochs,
+            self.learning_rate,
+            weight_decay=self.reg,
+            optimizer="adamw",
+            seed=self.seed,
+            progress=self.progress,
+            desc="gpt epochs",
+        )
+        # reseed=False: initialisation and dropout share the one stream seeded in _fit
+        self.history_ = trainer.fit(self.model_, epoch_batches, batch_loss, generator=generator, reseed=False)
+        return self.history_.loss
 
     @torch.inference_mode()
     def _score(self, users: torch.Tensor) -> torch.Tensor:

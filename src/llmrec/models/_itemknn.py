@@ -9,10 +9,10 @@ import torch
 from .._interactions import Interactions
 from ._base import Recommender, register_model
 
-__all__ = ["ItemKNN", "cosine_item_similarity"]
+__all__ = ["ItemKNN", "cosine_column_similarity"]
 
 
-def cosine_item_similarity(matrix: sp.csr_matrix, neighbours: int | None = None, block: int = 2048) -> sp.csc_matrix:
+def cosine_column_similarity(matrix: sp.csr_matrix, neighbours: int | None = None, block: int = 2048) -> sp.csc_matrix:
     """Cosine similarity between item columns of a user x item matrix, keeping each item's top neighbours.
 
     s(i, j) = x_i . x_j / (||x_i|| ||x_j||), s(j, j) = 0. Column j keeps its ``neighbours`` largest entries
@@ -52,7 +52,7 @@ class ItemKNN(Recommender):
 
     def _fit(self, train: Interactions) -> None:
         self.history_ = train.matrix()
-        self.similarity_ = sp.csr_matrix(cosine_item_similarity(self.history_, self.neighbours))
+        self.similarity_ = sp.csr_matrix(cosine_column_similarity(self.history_, self.neighbours))
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:
         rows = self.history_[users.numpy()]

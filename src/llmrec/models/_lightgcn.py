@@ -112,7 +112,7 @@ class LightGCN(Recommender):
             penalty = self.reg / 2 * (e_u.pow(2).sum() + e_i.pow(2).sum() + e_j.pow(2).sum()) / len(users)
             return ranking + penalty
 
-        self.losses_ = train_on_pairs(
+        self.history_ = train_on_pairs(  # the shared llmrec.training.Trainer, weight decay off (the L2 is above)
             graph,
             batch_loss,
             [ego],
@@ -123,8 +123,9 @@ class LightGCN(Recommender):
             generator,
             self.progress,
             "LightGCN epochs",
+            self.seed,
         )
-        # TODO(training): switch to llmrec.training.Trainer when it is on main
+        self.losses_ = self.history_.loss
         with torch.no_grad():
             final = propagate(adjacency, ego.detach(), self.layers)
         self.user_factors_ = final[:n_users]

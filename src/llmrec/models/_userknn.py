@@ -8,7 +8,7 @@ import torch
 
 from .._interactions import Interactions
 from ._base import Recommender, register_model
-from ._itemknn import cosine_item_similarity
+from ._itemknn import cosine_column_similarity
 
 __all__ = ["UserKNN"]
 
@@ -30,7 +30,7 @@ class UserKNN(Recommender):
     def _fit(self, train: Interactions) -> None:
         self.history_ = train.matrix()
         # cosine between the columns of X^T (the users); column v keeps v's top neighbours, and s is symmetric
-        by_user = cosine_item_similarity(sp.csr_matrix(self.history_.T), self.neighbours)
+        by_user = cosine_column_similarity(sp.csr_matrix(self.history_.T), self.neighbours)
         self.weights_ = sp.csr_matrix(by_user.T)
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:
