@@ -16,7 +16,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 
-.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark compare-recbole clean
+.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark benchmark-transfer compare-recbole clean
 
 setup: $(STAMP)
 
@@ -72,6 +72,10 @@ compare-recbole: data
 	$(RECBOLE_VENV)/bin/pip install --disable-pip-version-check -q "torch==2.13.0"
 	$(RECBOLE_VENV)/bin/pip install --disable-pip-version-check -q "recbole==1.2.1" "numpy<2" "pandas<3" "scipy<1.13" "setuptools<81"
 	$(PY) scripts/compare_recbole.py --models $(RECBOLE_MODELS) --epochs $(RECBOLE_EPOCHS)
+# chapter 8's heavier runs (EMCDR's perceptron map, LightGCN on the joint graph, longer LightGCN, the pull sweep):
+# one results file per run in benchmarks/results/transfer_*.json
+benchmark-transfer: data
+	$(PY) scripts/benchmark_transfer.py
 
 clean:
 	rm -rf _build
