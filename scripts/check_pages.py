@@ -10,7 +10,7 @@ network (a CDN's MathJax, a web font) fails here as it would for a reader offlin
   rendered by MathJax (``mjx-container``) or KaTeX (``.katex``);
 - images: every ``<img>`` loaded, with a non-zero natural size;
 - outputs: no stderr or error output cells, no warnings or tracebacks in outputs, no local paths (``/work/``,
-  ``.venv``, ``site-packages``, home folders) anywhere on the page;
+  ``.venv/``, ``site-packages``, home folders) anywhere on the page;
 - glue: no literal ``{glue:`` left (a value that was not inserted);
 - width: the page is no wider than its viewport, and no code block or output is wider than its box (a long line
   is cut off or needs scrolling); collapsed cells are opened first, so hidden code is measured too;
@@ -44,7 +44,7 @@ CHROMIUM_FLAGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 MATHJAX_TIMEOUT_MS = 20_000
-LOCAL_PATHS = ("/work/", ".venv", "site-packages", "/home/", "/root/", "/tmp/")
+LOCAL_PATHS = ("/work/", "/.venv/", ".venv/lib", "site-packages", "/home/", "/root/", "/tmp/")
 
 # Runs in the page after load (and after MathJax's first typeset); returns what the Python side turns into messages.
 INSPECT_PAGE = r"""
@@ -79,20 +79,17 @@ INSPECT_PAGE = r"""
   const warning = outputText.match(/[A-Za-z]*(Warning|Error)\b[:]|Traceback \(most recent call last\)/);
   const allText = main.textContent;
   const glueAt = allText.indexOf('{glue:');
+  // content wider than its box: cut off, or needing a horizontal scroll (code, outputs, display maths, tables)
   const overflowing = [];
-  for (const el of main.querySelectorAll('pre, .cell_output, .output, table, .math, img')) {
-    const box = el.getBoundingClientRect();
-    if (box.width === 0) continue;
+  for (const el of main.querySelectorAll('pre, div.math, .output.text_html, table')) {
+    if (el.getBoundingClientRect().width === 0) continue;
     const over = el.scrollWidth - el.clientWidth;
-    const style = getComputedStyle(el);
-    const clips = ['auto', 'scroll', 'hidden'].includes(style.overflowX);
-    const parent = el.parentElement ? el.parentElement.getBoundingClientRect() : box;
-    if ((clips && over > 1) || box.right > parent.right + 1 && el.tagName !== 'TABLE') {
-      const lines = (el.tagName === 'PRE' ? el.textContent : '').split('\n');
-      const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
-      overflowing.push({tag: el.tagName.toLowerCase(), over: Math.max(over, box.right - parent.right),
-                        text: (longest || el.textContent).trim().slice(0, 70)});
-    }
+    if (over <= 1) continue;
+    const head = el.querySelector('thead');
+    const lines = el.tagName === 'PRE' ? el.textContent.split('\n') : [(head || el).textContent];
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+    overflowing.push({tag: el.tagName === 'PRE' ? 'code block' : el.matches('div.math') ? 'formula' : 'table',
+                      over, text: longest.replace(/\s+/g, ' ').trim().slice(0, 70)});
   }
   return {
     rawTex, unrendered, nMath: mathElements.length,
@@ -105,6 +102,14 @@ INSPECT_PAGE = r"""
   };
 }
 """
+
+
+WAIT_FOR_MATHJAX = """(timeout) => new Promise(resolve => {
+  const done = () => resolve(true);
+  setTimeout(done, timeout);
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(done, done); else done();
+})"""
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -192,6 +197,8 @@ def check_pages(html_root: Path, pages: list[Path] | None = None, chromium: str 
 
 def check_one(browser, base: str, rel: str) -> list[str]:
     """Load one page, wait for MathJax, inspect it."""
+    from playwright.sync_api import Error as PlaywrightError
+
     console: list[str] = []
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
@@ -225,17 +232,16 @@ def check_one(browser, base: str, rel: str) -> list[str]:
     )
     try:
         page.goto(base + rel, wait_until="load")
-        page.evaluate(
-            """(timeout) => new Promise(resolve => {
-                 const done = () => resolve(true);
-                 setTimeout(done, timeout);
-                 const mj = window.MathJax;
-                 if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(done, done); else done();
-               })""",
-            MATHJAX_TIMEOUT_MS,
-        )
-        page.wait_for_load_state("networkidle")
-        report = page.evaluate(INSPECT_PAGE.replace("LOCAL_PATHS", repr(list(LOCAL_PATHS))))
+        for attempt in range(3):  # a redirect page (the book's index.html) navigates away once loaded
+            try:
+                page.evaluate(WAIT_FOR_MATHJAX, MATHJAX_TIMEOUT_MS)
+                page.wait_for_load_state("networkidle")
+                report = page.evaluate(INSPECT_PAGE.replace("LOCAL_PATHS", repr(list(LOCAL_PATHS))))
+                break
+            except PlaywrightError as error:
+                if "context was destroyed" not in str(error) or attempt == 2:
+                    raise
+                page.wait_for_load_state("load")
     finally:
         context.close()
     # the browser's own message about a failed resource repeats the failed-request line

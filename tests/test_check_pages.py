@@ -58,7 +58,7 @@ def test_good_page_passes(results: dict[str, list[str]]) -> None:
         "warning or traceback in an output: ",
         "local path on the page: ",
         "glue reference not rendered: ",
-        "overflow: a pre is ",
+        "overflow: a code block is ",
         "console: blocked request to the network: https://cdn.example.org/mathjax/tex-chtml.js",
         "console: a script on the page failed",
     ],

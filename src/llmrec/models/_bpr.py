@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: tqdm.auto wants ipywidgets in a notebook and warns without it
 
 from .._interactions import Interactions
 from .._seed import torch_generator
