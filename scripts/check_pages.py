@@ -81,14 +81,16 @@ INSPECT_PAGE = r"""
   const glueAt = allText.indexOf('{glue:');
   // content wider than its box: cut off, or needing a horizontal scroll (code, outputs, display maths, tables)
   const overflowing = [];
-  for (const el of main.querySelectorAll('pre, div.math, .output.text_html, table')) {
+  const boxes = 'pre, div.math, mjx-container[display="true"], .katex-display, .output.text_html, table';
+  for (const el of main.querySelectorAll(boxes)) {
     if (el.getBoundingClientRect().width === 0) continue;
     const over = el.scrollWidth - el.clientWidth;
     if (over <= 1) continue;
     const head = el.querySelector('thead');
     const lines = el.tagName === 'PRE' ? el.textContent.split('\n') : [(head || el).textContent];
     const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
-    overflowing.push({tag: el.tagName === 'PRE' ? 'code block' : el.matches('div.math') ? 'formula' : 'table',
+    const formula = el.matches('div.math, mjx-container, .katex-display');
+    overflowing.push({tag: el.tagName === 'PRE' ? 'code block' : formula ? 'formula' : 'table',
                       over, text: longest.replace(/\s+/g, ' ').trim().slice(0, 70)});
   }
   return {
