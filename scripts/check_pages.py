@@ -80,12 +80,13 @@ INSPECT_PAGE = r"""
   const allText = main.textContent;
   const glueAt = allText.indexOf('{glue:');
   // content wider than its box: cut off, or needing a horizontal scroll (code, outputs, display maths, tables)
-  const overflowing = [];
+  const overflowing = [], flagged = [];
   const boxes = 'pre, div.math, mjx-container[display="true"], .katex-display, .output.text_html, table';
   for (const el of main.querySelectorAll(boxes)) {
     if (el.getBoundingClientRect().width === 0) continue;
     const over = el.scrollWidth - el.clientWidth;
-    if (over <= 1) continue;
+    if (over <= 1 || flagged.some(f => f.contains(el) || el.contains(f))) continue;  // report a box once
+    flagged.push(el);
     const head = el.querySelector('thead');
     const lines = el.tagName === 'PRE' ? el.textContent.split('\n') : [(head || el).textContent];
     const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');

@@ -39,7 +39,12 @@ def results(site: Path) -> dict[str, list[str]]:
 
 
 def test_checks_every_page(results: dict[str, list[str]]) -> None:
-    assert sorted(results) == ["broken.html", "good.html"]
+    assert sorted(results) == ["broken.html", "good.html", "wide_formula.html"]
+
+
+def test_a_typeset_formula_wider_than_the_column_fails(results: dict[str, list[str]]) -> None:
+    problems = results["wide_formula.html"]
+    assert len(problems) == 1 and problems[0].startswith("overflow: a formula is "), problems
 
 
 def test_good_page_passes(results: dict[str, list[str]]) -> None:
