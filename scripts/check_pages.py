@@ -43,7 +43,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
-MATHJAX_TIMEOUT_MS = 20_000
+MATHJAX_TIMEOUT_MS = 60_000
+PAGE_TIMEOUT_MS = 180_000  # generous: CI machines and shared developer machines can be slow
 LOCAL_PATHS = ("/work/", "/.venv/", ".venv/lib", "site-packages", "/home/", "/root/", "/tmp/")
 
 # Runs in the page after load (and after MathJax's first typeset); returns what the Python side turns into messages.
@@ -76,7 +77,9 @@ INSPECT_PAGE = r"""
   const errorCells = Array.from(main.querySelectorAll('.output.stderr, .output.traceback, .output.error'))
     .map(el => el.textContent.replace(/\s+/g, ' ').trim().slice(0, 100));
   const outputText = Array.from(main.querySelectorAll('.cell_output')).map(el => el.textContent).join('\n');
-  const warning = outputText.match(/[A-Za-z]*(Warning|Error)\b[:]|Traceback \(most recent call last\)/);
+  // a warning printed by Python's warnings module, or a traceback (error cells are caught above; a chapter may
+  // print an exception's message on purpose, to show that an article's code fails)
+  const warning = outputText.match(/\b[A-Z]\w*Warning\b|Traceback \(most recent call last\)/);
   const allText = main.textContent;
   const glueAt = allText.indexOf('{glue:');
   // content wider than its box: cut off, or needing a horizontal scroll (code, outputs, display maths, tables)
@@ -214,6 +217,7 @@ def check_one(browser, base: str, rel: str) -> list[str]:
             console.append(f"blocked request to the network: {url[:100]}")
             request_route.abort()
 
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.route("**/*", route)
     page.on("console", lambda msg: console.append(msg.text[:200]) if msg.type == "error" else None)
     page.on("pageerror", lambda error: console.append(f"uncaught: {str(error)[:200]}"))
