@@ -16,7 +16,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 
-.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark benchmark-transfer compare-recbole clean
+.PHONY: setup data test unit notebooks book check-pages chromium lint bench bench-encoder benchmark benchmark-transfer compare-recbole clean
 
 setup: $(STAMP)
 
@@ -42,11 +42,22 @@ notebooks: data
 	$(PY) -m pytest tests -m notebook
 
 # unit tests, then every notebook executed by papermill and checked (tests/test_notebooks.py), then the book
-# built from those executed copies with warnings as errors (a broken glue key or reference fails the run)
-test: data lint
+# built from those executed copies with warnings as errors (a broken glue key or reference fails the run), then
+# every built page opened in headless Chromium (scripts/check_pages.py: maths typeset offline, images, no stderr
+# cells or local paths, glue rendered, nothing wider than its box, no console errors)
+test: data lint chromium
 	rm -rf _build/executed
 	$(PY) -m pytest tests
 	cd scripts && ../$(PY) build_book.py --no-execute
+	$(PY) scripts/check_pages.py
+
+# the browser check alone, on the book `make book` built
+check-pages: $(STAMP) chromium
+	$(PY) scripts/check_pages.py
+
+# Debian's Chromium for the browser check (CI starts from a fresh machine); Playwright drives it, no browser download
+chromium:
+	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 book: data
 	cd scripts && ../$(PY) build_book.py
