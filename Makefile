@@ -16,7 +16,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 
-.PHONY: setup data test unit notebooks book lint bench bench-encoder benchmark compare-recbole clean
+.PHONY: setup data test unit notebooks book check-pages chromium lint bench bench-encoder benchmark benchmark-transfer compare-recbole clean
 
 setup: $(STAMP)
 
@@ -42,11 +42,22 @@ notebooks: data
 	$(PY) -m pytest tests -m notebook
 
 # unit tests, then every notebook executed by papermill and checked (tests/test_notebooks.py), then the book
-# built from those executed copies with warnings as errors (a broken glue key or reference fails the run)
-test: data lint
+# built from those executed copies with warnings as errors (a broken glue key or reference fails the run), then
+# every built page opened in headless Chromium (scripts/check_pages.py: maths typeset offline, images, no stderr
+# cells or local paths, glue rendered, nothing wider than its box, no console errors)
+test: data lint chromium
 	rm -rf _build/executed
 	$(PY) -m pytest tests
 	cd scripts && ../$(PY) build_book.py --no-execute
+	$(PY) scripts/check_pages.py
+
+# the browser check alone, on the book `make book` built
+check-pages: $(STAMP) chromium
+	$(PY) scripts/check_pages.py
+
+# Debian's Chromium for the browser check (CI starts from a fresh machine); Playwright drives it, no browser download
+chromium:
+	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 book: data
 	cd scripts && ../$(PY) build_book.py
@@ -60,7 +71,6 @@ bench-encoder: data
 # chapter 7's sequence models on ML-1M (hours on 2 cores): one results file per run in benchmarks/results/
 benchmark: data
 	$(PY) scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec --seeds 42
-
 # RecBole 1.2.1 in its own virtual environment (it needs numpy<2, pandas<3, scipy<1.13, setuptools<81), its Pop,
 # ItemKNN, BPR and SASRec and the book's models on RecBole's own leave-one-out split; writes
 # benchmarks/recbole_ml100k.json (committed; the results page shows it). Not part of `make test`. SASRec takes
@@ -73,6 +83,10 @@ compare-recbole: data
 	$(RECBOLE_VENV)/bin/pip install --disable-pip-version-check -q "torch==2.13.0"
 	$(RECBOLE_VENV)/bin/pip install --disable-pip-version-check -q "recbole==1.2.1" "numpy<2" "pandas<3" "scipy<1.13" "setuptools<81"
 	$(PY) scripts/compare_recbole.py --models $(RECBOLE_MODELS) --epochs $(RECBOLE_EPOCHS)
+# chapter 8's heavier runs (EMCDR's perceptron map, LightGCN on the joint graph, longer LightGCN, the pull sweep):
+# one results file per run in benchmarks/results/transfer_*.json
+benchmark-transfer: data
+	$(PY) scripts/benchmark_transfer.py
 
 clean:
 	rm -rf _build

@@ -52,6 +52,8 @@ def assemble_and_build(durations: dict[str, float]) -> int:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, SITE / name)
     shutil.copytree(ROOT / "book", SITE / "book")
+    shutil.copytree(ROOT / "_ext", SITE / "_ext")  # the book's Sphinx extension (local_extensions in _config.yml)
+    shutil.copytree(ROOT / "_static", SITE / "_static")  # the book's CSS (Jupyter Book adds every .css file in it)
     shutil.copytree(EXECUTED / "notebooks", SITE / "notebooks")
 
     rows = ["| notebook | seconds |", "|---|---:|"]

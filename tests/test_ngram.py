@@ -151,3 +151,12 @@ def test_bad_parameters() -> None:
         NGramLM(2, smoothing="witten-bell")
     with pytest.raises(ValueError, match="discount"):
         NGramLM(2, discount=1.5)
+
+
+def test_accuracy_by_hand() -> None:
+    # bigram MLE on the tiny corpus, "the cat sat": <s>->the (right), the->cat (2/3, right), cat->{ran, sat}
+    # (1/2 each: the tie goes to the lower id, "ran", wrong), sat-></s> (right): 3 of 4
+    lm = fit(2, smoothing="mle")
+    assert lm.accuracy(VOCAB.encode([["the", "cat", "sat"]])) == pytest.approx(0.75, abs=1e-12)
+    with pytest.raises(ValueError, match="at least one token"):
+        lm.accuracy([])

@@ -68,6 +68,8 @@ def record_meta(key: str, value: Any) -> Any:
 
 
 def _glued(notebook: str | Path, meta: bool) -> dict[str, Any]:
+    """Glued values (``meta=False``) or metadata (``meta=True``); a key glued twice is refused (``ValueError``):
+    the prose would quote one of two different values."""
     data = json.loads(Path(notebook).read_text())
     records: dict[str, Any] = {}
     counts: dict[str, int] = {}
@@ -94,10 +96,7 @@ def _glued(notebook: str | Path, meta: bool) -> dict[str, Any]:
 
 
 def read_records(notebook: str | Path) -> dict[str, Any]:
-    """Every value an executed notebook recorded with :func:`record`: ``{key: value}`` (parsed from their text).
-
-    A key glued twice is refused (``ValueError``): the prose would quote one of two different values.
-    """
+    """Every value an executed notebook recorded with :func:`record`: ``{key: value}`` (parsed from their text)."""
     return _glued(notebook, meta=False)
 
 

@@ -247,8 +247,8 @@ def evaluate(
     """Full-ranking evaluation of a model fitted on ``split.fit_data(stage)`` against ``split.targets(stage)``.
 
     The defaults are the book's protocol; ``ties="pessimistic"`` or ``n_negatives=100`` (sampled ranking) are
-    the variants chapter *Evaluation methodology* measures.
-    Raises ``ValueError`` when no user has a target in that stage (every metric would be NaN).
+    the variants chapter *Evaluation methodology* measures. Raises ``ValueError`` when no user has a target in
+    that stage (every metric would be NaN).
     """
     known = split.fit_data(stage).matrix()
     targets = split.targets(stage).matrix()

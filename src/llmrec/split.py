@@ -200,3 +200,25 @@ def cold_items(split: Split, fraction: float = 0.1, seed: int = 42) -> tuple[Spl
     test = split.test.frame
     cold_test = split.test.with_frame(test[is_cold[test["item"].to_numpy()]])
     return Split(warm(split.train), warm(split.validation), cold_test, f"{split.name}, cold items"), chosen
+
+
+# Splits for transfer and cold start (chapter: *Interest transfer and cold start*) live in their own module.
+from ._transfer_splits import (  # noqa: E402
+    chronological_position,
+    domain_split,
+    genre_domains,
+    hide_history,
+    keep_first,
+    sample_users,
+    shrink_split,
+)
+
+__all__ += [
+    "chronological_position",
+    "domain_split",
+    "genre_domains",
+    "hide_history",
+    "keep_first",
+    "sample_users",
+    "shrink_split",
+]

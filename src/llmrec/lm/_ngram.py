@@ -269,6 +269,22 @@ class NGramLM:
         """``exp(-(1/N) sum log P(w_t | h_t))`` over the padded windows (``inf`` if any probability is 0)."""
         return float(np.exp(-self.logprobs(sequences).mean()))
 
+    def accuracy(self, sequences: Sequence[np.ndarray]) -> float:
+        """Share of padded-window targets that are the model's most probable next token (ties: lowest id).
+
+        ``mean_t 1[argmax_w P(w | h_t) = w_t]``: what article 000 scores a language model by. It sees only the
+        top guess, so two models with the same guesses score the same whatever probability they give the truth;
+        :meth:`perplexity` is the measure of a language model (chapter: *N-gram language models*).
+        """
+        windows = ngram_windows(sequences, self.order, self.bos, self.eos)
+        if len(windows) == 0:
+            raise ValueError("accuracy needs at least one token")
+        hits = 0
+        for start in range(0, len(windows), 4096):
+            block = windows[start : start + 4096]
+            hits += int((self.distribution(block[:, :-1]).argmax(axis=1) == block[:, -1]).sum())
+        return hits / len(windows)
+
     def sample(self, length: int, seed: int, context: Sequence[int] = ()) -> list[int]:
         """Draw up to ``length`` tokens after ``context`` (stops at the end symbol), reproducibly from ``seed``."""
         rng = numpy_rng(seed)

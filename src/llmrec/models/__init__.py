@@ -3,9 +3,13 @@
 from ._base import MODELS, Recommender, make_model, register_model
 from ._bayes_transfer import BayesTransfer
 from ._bpr import BPR
+from ._cmf import CMF, LeastSquaresMF
+from ._demographic import DemographicPopular
+from ._emcdr import EMCDR
 from ._gpt import GPTRecommender
 from ._gru4rec import GRU4Rec
 from ._itemknn import ItemKNN, cosine_column_similarity
+from ._lightgcn import LightGCN
 from ._long_short import LongShortInterest, long_short_gate
 from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
@@ -17,6 +21,11 @@ from ._two_tower import TwoTower
 from ._userknn import UserKNN
 
 __all__ = [
+    "CMF",
+    "DemographicPopular",
+    "EMCDR",
+    "LeastSquaresMF",
+    "LightGCN",
     "BayesTransfer",
     "BPR",
     "FineTunedText",
