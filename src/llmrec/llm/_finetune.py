@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: tqdm.auto wants ipywidgets in a notebook and warns without it
 
 from .._interactions import Interactions
 from .._seed import numpy_rng, torch_generator
