@@ -262,7 +262,7 @@ def test_length_buckets_cover_every_row_once_and_group_lengths() -> None:
     assert sorted(torch.cat(batches).tolist()) == list(range(8))
     assert all(len(b) == 2 for b in batches)
     spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches)
-    assert spread == 4  # sorted pairs (1,2) (3,4) (5,7) (8,9)
+    assert spread == 5  # sorted pairs (1,2) (3,4) (5,7) (8,9): 1 + 1 + 2 + 1
 
 
 def test_genre_head_predicts_probabilities() -> None:

@@ -315,7 +315,9 @@ class SequentialRecommender(Recommender):
         if self._uses_text():  # built last: the id part's initialisation is the same with or without text
             vectors = self._text_vectors(train)
             network.register_buffer("text_vectors", vectors, persistent=False)
-            network.text_adapter = TextAdapter(vectors.shape[1], self.embedding_size, self.text_experts)
+            with torch.random.fork_rng():  # its own stream: the dropout masks that follow are those of ids only
+                torch.manual_seed(self.seed + 1)
+                network.text_adapter = TextAdapter(vectors.shape[1], self.embedding_size, self.text_experts)
             network.text_weight = float(self.text_weight)
         return network
 
