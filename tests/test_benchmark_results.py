@@ -70,8 +70,9 @@ def test_example_passes_and_each_defect_is_named() -> None:
 
 def test_load_results_names_the_bad_file(tmp_path: Path) -> None:
     record = copy.deepcopy(EXAMPLE)
-    (tmp_path / "good.json").write_text(json.dumps(record))
+    (tmp_path / "sasrec-ml-1m-seed1.json").write_text(json.dumps(record))
+    (tmp_path / "transfer_other.json").write_text(json.dumps({"another": "chapter's file"}))  # not read
     del record["metrics"]["HR@10"]
-    (tmp_path / "bad.json").write_text(json.dumps(record))
-    with pytest.raises(ValueError, match="bad.json"):
+    (tmp_path / "sasrec-ml-1m-seed2.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="seed2.json"):
         load_results(tmp_path)

@@ -40,18 +40,19 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "fetch":
             from .data import DATASETS, fetch
+            from .llm import LLM_FILES, LLMLoadError, fetch_llm, load_causal_lm
 
-            unknown = [name for name in args.names if name not in DATASETS]
+            known = [*DATASETS, *LLM_FILES]
+            unknown = [name for name in args.names if name not in known]
             if unknown:
-                raise ConfigError("names", f"unknown dataset {unknown[0]!r}; known: {', '.join(DATASETS)}")
+                raise ConfigError("names", f"unknown dataset or model {unknown[0]!r}; known: {', '.join(known)}")
             for name in args.names:
-                if name.startswith("smollm2"):  # a language model (chapter 10): fetch, then convert once
-                    from .llm import LLM_FILES, fetch_llm, load_causal_lm
-
-                    if name not in LLM_FILES:
-                        raise KeyError(f"unknown language model {name!r}; known: {sorted(LLM_FILES)}")
-                    print(f"{name}: {fetch_llm(name)}")
-                    loaded = load_causal_lm(name)
+                if name in LLM_FILES:  # a language model (chapter 10): fetch, then convert once
+                    try:
+                        print(f"{name}: {fetch_llm(name)}")
+                        loaded = load_causal_lm(name)
+                    except LLMLoadError as err:
+                        raise ConfigError("names", str(err)) from None
                     how = "cached copy" if loaded.from_cache else "converted and cached"
                     print(f"{name}: {loaded.source} ({how}, {loaded.seconds:.1f} s)")
                     continue

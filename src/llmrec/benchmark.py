@@ -178,9 +178,10 @@ def validate_result(record: dict[str, Any], where: str = "result") -> None:
 
 
 def load_results(folder: str | Path) -> list[dict[str, Any]]:
-    """Every results file in ``folder`` (validated), sorted by file name."""
+    """Every sequential-model results file ``<model>-<dataset>-seed<seed>.json`` in ``folder`` (validated), sorted
+    by file name. Other chapters' benchmark files in the same folder (``transfer_*.json``) are not read."""
     records = []
-    for path in sorted(Path(folder).glob("*.json")):
+    for path in sorted(Path(folder).glob("*-seed*.json")):
         record = json.loads(path.read_text())
         validate_result(record, where=str(path))
         records.append(record)
