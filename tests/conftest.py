@@ -9,7 +9,13 @@ from pathlib import Path
 # The same CPU kernels in every test run, however pytest is started (the Makefile exports the same values): torch
 # picks AVX-512 kernels where the CPU has them, and trained models' recorded numbers differ between AVX-512 and
 # AVX2 in the 4th decimal. Set before anything imports torch; papermill kernels inherit this environment.
-PINNED_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+# OpenBLAS (NumPy, SciPy, scikit-learn) too: its AVX-512 kernels flip one decision of chapter 6's genre probe.
+PINNED_KERNELS = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_CBWR": "AVX2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "OPENBLAS_CORETYPE": "Haswell",
+}
 for _name, _value in PINNED_KERNELS.items():
     os.environ.setdefault(_name, _value)
 #: True when a pytest plugin imported torch before this file (the pinning could then come too late).

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PINNED = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
+PINNED = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE")
 
 
 def cpu_has_avx2() -> bool:
@@ -33,6 +33,19 @@ def test_torch_uses_the_pinned_kernels() -> None:
 
     assert os.environ["ATEN_CPU_CAPABILITY"] == "avx2"
     assert torch.backends.cpu.get_cpu_capability() == "AVX2"
+
+
+@pytest.mark.skipif(not cpu_has_avx2(), reason="the pinned kernels are AVX2; this CPU has none")
+def test_openblas_in_a_new_process_uses_the_pinned_kernels() -> None:
+    """NumPy/SciPy's OpenBLAS (scikit-learn's solvers) runs its Haswell (AVX2) kernels, also on an AVX-512 CPU."""
+    code = (
+        "import json, numpy, scipy.linalg\n"
+        "from threadpoolctl import threadpool_info\n"
+        "kinds = {i.get('architecture') for i in threadpool_info() if i['internal_api'] == 'openblas'}\n"
+        "print(json.dumps(sorted(kinds)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(result.stdout) == ["Haswell"], result.stdout
 
 
 @pytest.mark.skipif(not cpu_has_avx2(), reason="the pinned kernels are AVX2; this CPU has none")
@@ -79,5 +92,6 @@ def test_papermill_kernels_inherit_the_pinning(tmp_path: Path) -> None:
         "ATEN_CPU_CAPABILITY": "avx2",
         "MKL_CBWR": "AVX2",
         "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "OPENBLAS_CORETYPE": "Haswell",
         "capability": "AVX2",
     }
