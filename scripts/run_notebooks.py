@@ -5,7 +5,9 @@
 
 Executed copies go to ``_build/executed/notebooks/``; ``_build/executed/durations.json`` records the seconds
 each notebook took in its latest execution.
-Source notebooks are never modified.
+Source notebooks are never modified. Models fitted through ``llmrec.pipeline`` are cached in
+``_build/executed/fit-cache`` (``LLMREC_FIT_CACHE``; see ``llmrec._fit_cache``), so a baseline several chapters
+compare with is fitted once per build.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ROOT / "_build" / "executed"
+FIT_CACHE = EXECUTED / "fit-cache"
 
 
 def toc_notebooks(toc: Path = ROOT / "_toc.yml") -> list[Path]:
@@ -47,6 +50,8 @@ def execute(notebook: Path, parameters: dict | None = None) -> tuple[Path, float
 
     target = EXECUTED / notebook.relative_to(ROOT)
     target.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("LLMREC_FIT_CACHE", str(FIT_CACHE))
+    os.environ["LLMREC_NOTEBOOK"] = notebook.stem  # named in the cache's fits.jsonl
     start = time.perf_counter()
     papermill.execute_notebook(
         str(notebook),

@@ -1,6 +1,8 @@
 """The book's one pipeline: data -> split -> fit -> score -> evaluate -> results table.
 
-Every chapter's model runs through :func:`run`, so every number lands in the same table.
+Every chapter's model runs through :func:`run` (or, for a split of its own, :func:`fit_evaluate`), so every
+number lands in the same table. Both reuse a model another chapter of the same build already fitted on the same
+data and split (see :mod:`llmrec._fit_cache`): baselines are fitted once per build.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from . import _fit_cache
 from ._errors import ConfigError
 from ._seed import DEFAULT_SEED
 from .data import DATASETS, Dataset, load_dataset
@@ -22,7 +25,7 @@ from .evaluation import METRICS, EvaluationResult, evaluate
 from .models import MODELS, Recommender, make_model
 from .split import Split, global_temporal_split, leave_one_out, random_holdout
 
-__all__ = ["RunConfig", "RunResult", "make_split", "run", "build_model"]
+__all__ = ["FitResult", "RunConfig", "RunResult", "build_model", "fit_evaluate", "make_split", "run"]
 
 SPLITS = ("leave-one-out", "global-temporal", "random-holdout")
 
@@ -125,24 +128,78 @@ def build_model(name: str, params: dict[str, Any], seed: int) -> Recommender:
     return make_model(name, **params)
 
 
+@dataclass
+class FitResult:
+    """A fitted model, its evaluation, the seconds its fit took and whether it came from the build's cache."""
+
+    model: Recommender
+    evaluation: EvaluationResult
+    fit_seconds: float
+    cached: bool
+
+
+def fit_evaluate(
+    name: str,
+    split: Split,
+    *,
+    params: dict[str, Any] | None = None,
+    stage: str = "test",
+    k: int = 10,
+    seed: int = DEFAULT_SEED,
+    progress: bool = False,
+    cache_dir: str | Path | None = None,
+) -> FitResult:
+    """Fit the registered model ``name`` on ``split.fit_data(stage)`` and evaluate it (full ranking, top ``k``).
+
+    When a cache folder is set (``cache_dir``, or ``$LLMREC_FIT_CACHE``, which the book's build sets), a model
+    already fitted with the same name, parameters, seed, stage, k, data, targets and library code is loaded
+    instead of fitted again; the result is the same object a fit would give (``fit_seconds`` is the original
+    fit's). ``params`` must then be JSON-serialisable.
+    """
+    params = dict(params or {})
+    folder = _fit_cache.fit_cache_dir(cache_dir)
+    fit_data, targets = split.fit_data(stage), split.targets(stage)
+    key = None
+    if folder is not None:
+        key = _fit_cache.cache_key(name, params, seed, stage, k, fit_data, targets)
+        entry = _fit_cache.load_entry(folder, key)
+        if entry is not None:
+            model, evaluation, fit_seconds = entry
+            _fit_cache.log_event(folder, "hit", key, name, params, fit_seconds)
+            return FitResult(model, evaluation, fit_seconds, cached=True)
+    start = time.perf_counter()
+    model = build_model(name, params, seed).fit(fit_data)
+    fit_seconds = time.perf_counter() - start
+    evaluation = evaluate(model, split, stage=stage, k=k, progress=progress)
+    if folder is not None and key is not None:
+        _fit_cache.store_entry(folder, key, (model, evaluation, fit_seconds))
+        _fit_cache.log_event(folder, "fit", key, name, params, fit_seconds)
+    return FitResult(model, evaluation, fit_seconds, cached=False)
+
+
 def run(config: RunConfig, data: Dataset | None = None, progress: bool = True) -> RunResult:
     """Run the pipeline and return the results table (one row per model)."""
     config.validate()
     if data is None:
         data = load_dataset(config.dataset, path=config.data_path)
     split = make_split(config, data)
-    fit_data = split.fit_data(config.stage)
     rows, evaluations, models, seconds = [], {}, {}, {}
     for name in tqdm(config.models, desc="models", disable=not progress):
         start = time.perf_counter()
-        model = build_model(name, config.params.get(name, {}), config.seed).fit(fit_data)
-        fitted = time.perf_counter()
-        result = evaluate(model, split, stage=config.stage, k=config.k, progress=progress)
+        fitted = fit_evaluate(
+            name,
+            split,
+            params=config.params.get(name, {}),
+            stage=config.stage,
+            k=config.k,
+            seed=config.seed,
+            progress=progress,
+        )
         seconds[name] = time.perf_counter() - start
-        summary = result.summary()
+        summary = fitted.evaluation.summary()
         row = {"model": name, "dataset": data.name}
         row.update({f"{m}@{config.k}": summary[f"{m}@{config.k}"] for m in config.metrics})
         rows.append(row)
-        seconds[f"{name}.fit"] = fitted - start
-        evaluations[name], models[name] = result, model
+        seconds[f"{name}.fit"] = fitted.fit_seconds
+        evaluations[name], models[name] = fitted.evaluation, fitted.model
     return RunResult(config, pd.DataFrame(rows), evaluations, models, seconds)
