@@ -13,6 +13,7 @@ from ._lightgcn import LightGCN
 from ._long_short import LongShortInterest, long_short_gate
 from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
+from ._profile_tower import ProfileTower
 from ._sasrec import SASRec, TextSASRec
 from ._sequential import SequentialRecommender, TextAdapter, multitask_loss
 from ._text_content import TextContent
@@ -36,6 +37,7 @@ __all__ = [
     "GPTRecommender",
     "ItemKNN",
     "MostPopular",
+    "ProfileTower",
     "NGramRecommender",
     "Recommender",
     "cosine_column_similarity",

@@ -2,6 +2,7 @@
 
 from ._compare import PairedComparison, bootstrap_interval, paired_comparison
 from ._mapping import fit_linear_map, fit_mlp_map
+from ._profiles import distinct_profiles, occupation_phrase, profile_texts
 from ._titles import match_titles, normalise_title, title_aliases
 
 __all__ = [
@@ -11,6 +12,9 @@ __all__ = [
     "fit_linear_map",
     "fit_mlp_map",
     "match_titles",
+    "distinct_profiles",
+    "occupation_phrase",
+    "profile_texts",
     "normalise_title",
     "title_aliases",
 ]
