@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from .._interactions import Interactions
+from ..similarity import pairwise_cosine
 from ._base import Recommender, register_model
-from ._itemknn import cosine_column_similarity
 
 __all__ = ["UserKNN"]
 
@@ -29,9 +28,8 @@ class UserKNN(Recommender):
 
     def _fit(self, train: Interactions) -> None:
         self.history_ = train.matrix()
-        # cosine between the columns of X^T (the users); column v keeps v's top neighbours, and s is symmetric
-        by_user = cosine_column_similarity(sp.csr_matrix(self.history_.T), self.neighbours)
-        self.weights_ = sp.csr_matrix(by_user.T)
+        # row v keeps user v's top neighbours (:func:`llmrec.similarity.pairwise_cosine`)
+        self.weights_ = pairwise_cosine(self.history_, neighbours=self.neighbours, dtype=np.float32)
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:
         rows = self.weights_[users.numpy()]
