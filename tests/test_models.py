@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 
 from llmrec import ConfigError, make_model
-from llmrec.models import MODELS, ItemKNN, MostPopular, cosine_column_similarity
+from llmrec.models import MODELS, ItemKNN, MostPopular
+from llmrec.similarity import pairwise_cosine
 from llmrec.testing import RecommenderContract, tiny_interactions
 
 
@@ -36,24 +36,11 @@ def test_pop_scores_are_counts() -> None:
     assert torch.equal(scores[0], scores[1])
 
 
-def test_cosine_matches_dense_formula() -> None:
-    x = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 1, 1], [1, 1, 1, 0]], dtype=np.float32))
-    dense = x.toarray()
-    norms = np.linalg.norm(dense, axis=0)
-    expected = dense.T @ dense / np.outer(norms, norms)
-    np.fill_diagonal(expected, 0.0)
-    np.testing.assert_allclose(cosine_column_similarity(x).toarray(), expected, atol=1e-6)
-    np.testing.assert_allclose(cosine_column_similarity(x, block=3).toarray(), expected, atol=1e-6)
-    # one neighbour per item (column): only the largest similarity survives in each column
-    pruned = cosine_column_similarity(x, neighbours=1).toarray()
-    assert ((pruned > 0).sum(axis=0) == 1).all()
-    np.testing.assert_allclose(pruned.max(axis=0), expected.max(axis=0), atol=1e-6)
-
-
 def test_itemknn_score_is_history_times_similarity() -> None:
     data = tiny_interactions()
     model = ItemKNN(neighbours=3).fit(data)
-    expected = data.matrix().toarray() @ cosine_column_similarity(data.matrix(), 3).toarray()
+    # column j of the item similarity keeps item j's 3 nearest items: row j of pairwise_cosine(X^T)
+    expected = data.matrix().toarray() @ pairwise_cosine(data.matrix().T, neighbours=3).toarray().T
     np.testing.assert_allclose(model.score(torch.arange(data.n_users)).numpy(), expected, atol=1e-5)
 
 

@@ -140,3 +140,11 @@ def test_recbole_markdown(tmp_path: Path) -> None:
     assert "939 of them" in text and "`af6a7230eb`" in text
     assert "| RecBole | Pop | RecBole: fit on train | 0.0356 | 0.0742 | 0.0241 | 2.5 |" in text
     assert "| llmrec | pop (≈ Pop) | book | 0.0449 | 0.0859 | 0.0326 | 0.1 |" in text
+
+
+def test_report_takes_report_values_parameters() -> None:
+    import inspect
+
+    assert list(inspect.signature(report).parameters) == list(inspect.signature(report_values).parameters)
+    with pytest.raises(TypeError, match="label"):
+        report("pop", toy_evaluation(), chapter=1)

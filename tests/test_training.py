@@ -98,12 +98,40 @@ def test_warmup_and_cosine_schedule() -> None:
         ({"optimizer": "sgd"}, "optimizer"),
         ({"patience": 0}, "patience"),
         ({"decay": "step"}, "decay"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"max_steps": 2.5}, "max_steps"),
     ],
 )
 def test_bad_trainer_settings_are_refused(kwargs: dict, match: str) -> None:
     settings = {"epochs": 1, "learning_rate": 0.1} | kwargs
     with pytest.raises(ValueError, match=match):
         Trainer(**settings)
+
+
+def test_max_steps_budget_stops_inside_an_epoch() -> None:
+    """A step budget (fine-tuning "for 6 mini-batches") over 4-batch epochs: 4 steps, then 2 of the next epoch;
+    no third epoch's order is drawn. Every step's loss and seconds are kept; the cut epoch's loss is the weighted
+    mean of the steps it ran."""
+    w, batches, loss = _quadratic()
+    drawn: list[int] = []
+
+    def counted(generator: torch.Generator):
+        drawn.append(1)
+        return batches(generator)
+
+    history = Trainer(epochs=5, learning_rate=0.1, max_steps=6).fit([w], counted, loss)
+    assert len(drawn) == 2 and history.epochs == 2 and history.steps == 6
+    assert len(history.step_seconds) == 6 and all(s > 0 for s in history.step_seconds)
+    assert history.loss[1] == pytest.approx((history.step_loss[4] + history.step_loss[5]) / 2)
+    # the same six steps as an unlimited run's first six: the budget only stops the loop
+    w_free, batches_free, loss_free = _quadratic()
+    free = Trainer(epochs=2, learning_rate=0.1).fit([w_free], batches_free, loss_free)
+    assert history.step_loss == free.step_loss[:6]
+    # the epoch budget still applies when it is the smaller one
+    assert Trainer(epochs=1, learning_rate=0.1, max_steps=100).fit([w], batches, loss).steps == 4
+    # a schedule spans the steps actually run: cosine decay reaches 0 at the budget's last step
+    factor = Trainer(epochs=5, learning_rate=1.0, decay="cosine", max_steps=6)._schedule(steps_per_epoch=4)
+    assert factor(5) == pytest.approx(0.0, abs=1e-12) and factor(2) == pytest.approx(0.5 * (1 + math.cos(math.pi / 2)))
 
 
 def test_nothing_to_train_and_no_batches_are_refused() -> None:

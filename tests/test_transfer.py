@@ -10,6 +10,7 @@ import torch
 
 from llmrec import Interactions
 from llmrec.models import CMF, EMCDR, DemographicPopular, LeastSquaresMF, LightGCN
+from llmrec.models._cmf import squared_error
 from llmrec.models._demographic import age_group, demographic_groups
 from llmrec.models._lightgcn import join_domains, normalised_adjacency, propagate
 from llmrec.split import (
@@ -212,6 +213,101 @@ def test_linear_map_recovers_a_planted_map() -> None:
     mapped = fit_mlp_map(x, x @ w + b, hidden=32, epochs=500, seed=0)
     residual = np.mean((mapped(x) - (x @ w + b)) ** 2) / np.var(x @ w + b)
     assert residual < 0.05  # the perceptron explains > 95 % of the planted map's variance
+
+
+def test_cmf_signature_lists_the_factorisation_parameters() -> None:
+    """CMF takes LeastSquaresMF's parameters by keyword; its signature shows them, so the pipeline passes ``seed``."""
+    import inspect
+
+    from llmrec.pipeline import build_model
+
+    parameters = list(inspect.signature(CMF).parameters)
+    assert parameters == ["source", "source_weight", *inspect.signature(LeastSquaresMF).parameters]
+    model = build_model("cmf", {"source": tiny_interactions(), "embedding_size": 3}, seed=7)
+    assert model.seed == 7 and model.embedding_size == 3 and model.reg == 10.0
+    with pytest.raises(TypeError, match="neighbours"):
+        CMF(neighbours=3)
+
+
+def test_squared_error_over_every_cell_by_hand() -> None:
+    ratings = sp.csr_matrix(np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
+    p, q = np.array([[1.0, 0.5], [0.0, 2.0]]), np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    # P Q^T = [[1, 0.75, 0.5], [0, 1, 2]]: residuals 0, -0.75, 0.5 and 0, 0, -2 -> 0.5625 + 0.25 + 4
+    assert squared_error(ratings, p, q) == pytest.approx(4.8125, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LeastSquaresMF(embedding_size=3, reg=0.5, epochs=6),
+        lambda: LeastSquaresMF(
+            embedding_size=3,
+            reg=0.5,
+            epochs=6,
+            item_prior=np.where(np.arange(15)[:, None] % 2 == 0, 0.3, np.nan) * np.ones((15, 3)),
+            prior_weight=2.0,
+        ),
+        lambda: CMF(
+            source=tiny_interactions(n_items=9, seed=3), source_weight=0.7, embedding_size=3, reg=0.5, epochs=6
+        ),
+    ],
+    ids=["mf", "mf-prior", "cmf"],
+)
+def test_als_history_is_the_objective_and_never_rises(make) -> None:
+    """ALS models keep one objective value and one time per sweep on ``history_``; exact alternating
+    minimisation cannot increase the objective, which checks that the recorded objective is the minimised one
+    (CMF's is reg ||V||^2, not reg ||V||^2 / a)."""
+    data = tiny_interactions()
+    model = make().fit(data)
+    history = model.history_
+    assert history.epochs == len(history.seconds) == 6 and history.best_epoch == 6
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(history.loss, history.loss[1:], strict=False)), history.loss
+    assert history.loss[-1] < history.loss[0]
+    ratings = data.matrix().astype(np.float64).toarray()
+    p, q = model.user_factors_, model.item_factors_
+    expected = np.sum((ratings - p @ q.T) ** 2) + 0.5 * (np.sum(p**2) + np.sum(q**2))
+    if isinstance(model, CMF):
+        source, v = model.source.matrix().astype(np.float64).toarray(), model.source_item_factors_
+        expected += 0.7 * np.sum((source - p @ v.T) ** 2) + 0.5 * np.sum(v**2)
+    elif model.prior_weight:
+        rows = ~np.isnan(model.item_prior).any(axis=1)
+        expected += 2.0 * np.sum((q[rows] - model.item_prior[rows]) ** 2)
+    assert history.loss[-1] == pytest.approx(expected, rel=1e-10)
+
+
+def test_mlp_map_runs_on_the_shared_loop_with_the_direct_loops_numbers() -> None:
+    """fit_mlp_map through the shared Trainer: one full-batch Adam step an epoch, the per-epoch loss on the
+    result, and mappings bit-identical to the direct loop it replaced."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 5))
+    y = np.tanh(x[:, :3]) + 0.5
+    mapping = fit_mlp_map(x, y, hidden=8, epochs=40, weight_decay=0.1, seed=7)
+    assert mapping.history.epochs == mapping.history.steps == 40
+    assert mapping.history.loss[-1] < 0.5 * mapping.history.loss[0]
+    generator = torch.Generator().manual_seed(7)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    w1 = (torch.randn(5, 8, generator=generator) / 5**0.5).requires_grad_()
+    w2 = (torch.randn(8, 3, generator=generator) / 8**0.5).requires_grad_()
+    b1, b2 = torch.zeros(8, requires_grad=True), yt.mean(0).clone().requires_grad_()
+    optimizer = torch.optim.Adam([w1, b1, w2, b2], lr=1e-2, weight_decay=0.1)
+    losses = []
+    for _ in range(40):
+        loss = ((torch.tanh(xt @ w1 + b1) @ w2 + b2 - yt) ** 2).sum(1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert mapping.history.loss == losses
+    with torch.no_grad():
+        expected = (torch.tanh(xt @ w1 + b1) @ w2 + b2).double().numpy()
+    assert np.array_equal(mapping(x), expected)
+
+
+def test_emcdr_keeps_the_mlp_maps_history() -> None:
+    data, source = tiny_interactions(), tiny_interactions(n_items=9, seed=3)
+    mlp = EMCDR(source=source, mapping="mlp", embedding_size=3, min_events=1, mapping_epochs=25).fit(data)
+    assert mlp.history_.epochs == 25 and len(mlp.history_.seconds) == 25
+    assert EMCDR(source=source, embedding_size=3, min_events=1).fit(data).history_ is None
 
 
 def test_emcdr_maps_cold_users_with_the_fitted_map() -> None:

@@ -14,6 +14,7 @@ executed notebook, so adding a ``report`` call to a chapter adds its row, with a
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Iterable
@@ -71,30 +72,24 @@ def report_values(
     return values, meta
 
 
-def report(
-    key: str,
-    evaluation: EvaluationResult,
-    *,
-    label: str,
-    chapter: int | str,
-    fit_seconds: float | None = None,
-    dataset: str = "ml-100k",
-    seed: int = DEFAULT_SEED,
-) -> dict[str, float]:
+def report(key: str, evaluation: EvaluationResult, **row: Any) -> dict[str, float]:
     """Record one model's row of the results table (see the module docstring for the keys); returns the numbers.
 
-    ``evaluation`` is the model's :func:`llmrec.evaluate` result on the book protocol; ``label`` the name shown on
-    the results page; ``chapter`` the chapter that derives the model; ``fit_seconds`` its training wall-clock time
-    (metadata only: timings are never asserted); ``seed`` also seeds the bootstrap interval.
+    ``evaluation`` is the model's :func:`llmrec.evaluate` result on the book protocol; ``row`` the keywords of
+    :func:`report_values`: ``label`` the name shown on the results page; ``chapter`` the chapter that derives the
+    model; ``fit_seconds`` its training wall-clock time (metadata only: timings are never asserted); ``dataset``;
+    ``seed``, which also seeds the bootstrap interval.
     """
-    values, meta = report_values(
-        key, evaluation, label=label, chapter=chapter, fit_seconds=fit_seconds, dataset=dataset, seed=seed
-    )
+    values, meta = report_values(key, evaluation, **row)
     for name, value in values.items():
         record(name, value)
     for name, value in meta.items():
         record_meta(name, value)
     return values
+
+
+# report takes report_values's parameters: show them in help() and to inspect.signature
+report.__signature__ = inspect.signature(report_values).replace(return_annotation="dict[str, float]")
 
 
 def collect(notebooks: Iterable[str | Path]) -> pd.DataFrame:

@@ -48,13 +48,15 @@ class TrainingHistory:
     """What happened during training, kept on a fitted model as ``history_``.
 
     ``loss`` and ``seconds`` hold one value per epoch run (``seconds`` is training time only, without
-    validation); ``step_loss`` the loss of every optimiser step; ``validation`` the validation metric after each
-    epoch (empty without a validator); ``best_epoch`` is the 1-based epoch whose weights the model keeps.
+    validation; an epoch cut short by ``max_steps`` counts the steps it ran); ``step_loss`` and ``step_seconds``
+    the loss and seconds of every optimiser step; ``validation`` the validation metric after each epoch (empty
+    without a validator); ``best_epoch`` is the 1-based epoch whose weights the model keeps.
     """
 
     loss: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
+    step_seconds: list[float] = field(default_factory=list)
     validation: list[float] = field(default_factory=list)
     validation_seconds: list[float] = field(default_factory=list)
     best_epoch: int = 0
@@ -63,6 +65,10 @@ class TrainingHistory:
     @property
     def epochs(self) -> int:
         return len(self.loss)
+
+    @property
+    def steps(self) -> int:
+        return len(self.step_loss)
 
     @property
     def total_seconds(self) -> float:
@@ -112,6 +118,8 @@ class Trainer:
     without a new best (``None``: run every epoch; the best weights are still restored when ``validate`` is
     given). ``reseed``: seed torch's global generator with ``seed`` for dropout inside a ``fork_rng`` block
     (``False`` when the caller already seeded it, e.g. to share one stream between initialisation and dropout).
+    ``max_steps``: a budget in optimiser steps as well as in epochs; training stops when either is spent (the
+    last epoch may then run only some of its batches), for fine-tuning "for ``steps`` mini-batches".
     """
 
     def __init__(
@@ -127,6 +135,7 @@ class Trainer:
         seed: int = 42,
         progress: bool = False,
         desc: str = "epochs",
+        max_steps: int | None = None,
     ) -> None:
         if not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
@@ -142,13 +151,17 @@ class Trainer:
             raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps!r}")
         if decay not in DECAYS:
             raise ValueError(f"decay must be one of {DECAYS}, got {decay!r}")
+        if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
+            raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
         self.epochs, self.learning_rate, self.weight_decay = epochs, learning_rate, weight_decay
         self.optimizer, self.patience, self.max_grad_norm = optimizer, patience, max_grad_norm
         self.warmup_steps, self.decay, self.seed = warmup_steps, decay, seed
-        self.progress, self.desc = progress, desc
+        self.progress, self.desc, self.max_steps = progress, desc, max_steps
 
     def _schedule(self, steps_per_epoch: int) -> Callable[[int], float]:
         total = max(1, self.epochs * steps_per_epoch)
+        if self.max_steps is not None:
+            total = min(total, self.max_steps)
 
         def factor(step: int) -> float:  # LambdaLR passes the number of steps taken so far (0-based)
             t = step + 1
@@ -183,6 +196,8 @@ class Trainer:
                 torch.manual_seed(self.seed)  # dropout masks
             bar = tqdm(range(self.epochs), desc=self.desc, disable=not self.progress or self.epochs == 1)
             for epoch in bar:
+                if self.max_steps is not None and len(history.step_loss) >= self.max_steps:
+                    break  # the step budget is spent (checked before drawing another epoch's order)
                 if module is not None:
                     module.train()
                 start = time.perf_counter()
@@ -193,8 +208,11 @@ class Trainer:
                     lambda_ = self._schedule(len(batches))
                     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda_)
                 total, weight = 0.0, 0.0
+                if self.max_steps is not None:
+                    batches = batches[: self.max_steps - len(history.step_loss)]
                 # a one-epoch run (fine-tuning for a number of steps) shows its steps instead
                 for batch in tqdm(batches, desc=self.desc, disable=not (self.progress and self.epochs == 1)):
+                    step_start = time.perf_counter()
                     out = batch_loss(batch)
                     loss, w = out if isinstance(out, tuple) else (out, float(len(batch[0])))
                     optimizer.zero_grad()
@@ -206,6 +224,7 @@ class Trainer:
                         scheduler.step()
                     value = loss.item()
                     history.step_loss.append(value)
+                    history.step_seconds.append(time.perf_counter() - step_start)
                     total, weight = total + value * float(w), weight + float(w)
                 history.seconds.append(time.perf_counter() - start)
                 history.loss.append(total / max(weight, 1e-12))

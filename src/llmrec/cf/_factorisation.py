@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._seed import numpy_rng
+from ..training import TrainingHistory
 
 __all__ = ["ALS", "baseline_als", "ridge_per_owner"]
 
@@ -68,7 +71,8 @@ class ALS:
     ``x_u = (sum_{i in I_u} z_i z_i^T + reg |I_u| I)^{-1} sum_{i in I_u} (r_ui - mu - b_i) z_i``,
 
     and the item step is symmetric (weighted-lambda regularisation: the penalty grows with the number of ratings).
-    Item factors start as ``N(0, 0.1^2)`` draws from ``seed``.
+    Item factors start as ``N(0, 0.1^2)`` draws from ``seed``. After ``fit``: ``losses_``, the training MSE after
+    every sweep, and ``history_`` (a :class:`~llmrec.training.TrainingHistory` with those losses and the seconds).
     """
 
     def __init__(self, embedding_size: int = 50, reg: float = 0.1, epochs: int = 15, seed: int = 42) -> None:
@@ -84,7 +88,9 @@ class ALS:
         target = ratings - self.mu_
         q = 0.1 * numpy_rng(self.seed).standard_normal((n_items, self.embedding_size))
         self.losses_: list[float] = []
+        self.history_ = TrainingHistory()  # losses_ (training MSE) and seconds of every sweep
         for _ in range(self.epochs):
+            start = time.perf_counter()
             x = ridge_per_owner(
                 users, items, target - b_i[items], np.hstack([q, np.ones((n_items, 1))]), n_users, self.reg
             )
@@ -95,6 +101,8 @@ class ALS:
             q, b_i = y[:, :-1], y[:, -1]
             residual = target - b_u[users] - b_i[items] - (p[users] * q[items]).sum(1)
             self.losses_.append(float(np.mean(residual**2)))
+            self.history_.seconds.append(time.perf_counter() - start)
+        self.history_.loss, self.history_.best_epoch = self.losses_, self.epochs
         self.p_, self.q_, self.b_u_, self.b_i_ = p, q, b_u, b_i
         return self
 

@@ -1,7 +1,7 @@
 """Neighbourhood collaborative filtering for rating prediction (chapter: *Collaborative-filtering formulas*).
 
 Similarities between the rows of a ratings matrix ``R`` (users x items for user-based CF; pass ``R.T`` for
-item-based), computed with sparse products:
+item-based), computed with sparse products (the cosine is :func:`llmrec.similarity.pairwise_cosine`):
 
 * cosine: ``s(u, v) = r_u . r_v / (||r_u|| ||r_v||)`` over all items (missing ratings count as 0);
 * Pearson: cosine of the rows centred on each row's mean rating (over its rated entries);
@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+from ..similarity import pairwise_cosine
 
 __all__ = ["predict_neighbourhood", "row_means", "similarity", "weighted_average"]
 
@@ -39,13 +41,6 @@ def _centre_rows(ratings: sp.csr_matrix, means: np.ndarray) -> sp.csr_matrix:
     return centred
 
 
-def _cosine_rows(matrix: sp.csr_matrix) -> np.ndarray:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    normalised = sp.diags(inverse) @ matrix
-    return np.asarray((normalised @ normalised.T).todense())
-
-
 def similarity(ratings: sp.csr_matrix, measure: str = "cosine") -> np.ndarray:
     """Dense row-by-row similarity (``n x n``, float64) of a sparse ratings matrix; the diagonal is set to 0.
 
@@ -56,13 +51,13 @@ def similarity(ratings: sp.csr_matrix, measure: str = "cosine") -> np.ndarray:
     """
     ratings = sp.csr_matrix(ratings, dtype=np.float64)
     if measure == "cosine":
-        sims = _cosine_rows(ratings)
+        sims = pairwise_cosine(ratings)
     elif measure == "pearson":
-        sims = _cosine_rows(_centre_rows(ratings, row_means(ratings)))
+        sims = pairwise_cosine(_centre_rows(ratings, row_means(ratings)))
     elif measure == "adjusted-cosine":
         by_user = sp.csr_matrix(ratings.T)
         centred = _centre_rows(by_user, row_means(by_user))
-        sims = _cosine_rows(sp.csr_matrix(centred.T))
+        sims = pairwise_cosine(sp.csr_matrix(centred.T))
     elif measure == "msd":
         rated = ratings.copy()
         rated.data[:] = 1.0

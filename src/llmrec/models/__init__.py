@@ -8,7 +8,7 @@ from ._demographic import DemographicPopular
 from ._emcdr import EMCDR
 from ._gpt import GPTRecommender
 from ._gru4rec import GRU4Rec
-from ._itemknn import ItemKNN, cosine_column_similarity
+from ._itemknn import ItemKNN
 from ._lightgcn import LightGCN
 from ._long_short import LongShortInterest, long_short_gate
 from ._ngram_recommender import NGramRecommender
@@ -40,7 +40,6 @@ __all__ = [
     "ProfileTower",
     "NGramRecommender",
     "Recommender",
-    "cosine_column_similarity",
     "make_model",
     "register_model",
     "GRU4Rec",

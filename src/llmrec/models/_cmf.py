@@ -14,15 +14,20 @@ one ridge regression in closed form, batched over all users (or items) with one 
 
 from __future__ import annotations
 
+import inspect
+import time
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from .._interactions import Interactions
 from .._seed import numpy_rng
+from ..training import TrainingHistory
 from ._base import Recommender, register_model
 
-__all__ = ["CMF", "LeastSquaresMF", "ridge_rows"]
+__all__ = ["CMF", "LeastSquaresMF", "ridge_rows", "squared_error"]
 
 
 def ridge_rows(
@@ -44,13 +49,22 @@ def ridge_rows(
     return np.linalg.solve(gram, rhs.T).T
 
 
+def squared_error(ratings: sp.csr_matrix, p: np.ndarray, q: np.ndarray) -> float:
+    """``||R - P Q^T||^2`` over *every* cell, without the dense product:
+    ``||R||^2 - 2 sum((R Q) * P) + sum((P^T P) * (Q^T Q))``."""
+    cross = float(np.sum(np.asarray(ratings @ q) * p))
+    return float(ratings.multiply(ratings).sum()) - 2.0 * cross + float(np.sum((p.T @ p) * (q.T @ q)))
+
+
 class LeastSquaresMF(Recommender):
     """``score(u, i) = p_u . q_i`` minimising ``sum_{u,i} (r_ui - p_u . q_i)^2 + reg (||P||^2 + ||Q||^2)
     + w ||Q - Q0||^2`` (the last term only on items with a prior row) by ``epochs`` alternating least-squares
     sweeps (users, then items) from ``Q ~ N(0, 0.1^2)``, or from ``Q0`` where it is given.
 
     ``item_prior`` is an ``(n_items, embedding_size)`` array with NaN rows for items without a prior (for instance
-    item factors learned on another platform, matched by title); ``prior_weight`` is ``w``."""
+    item factors learned on another platform, matched by title); ``prior_weight`` is ``w``. The objective after
+    every sweep and the sweep's seconds are kept as ``history_`` (a :class:`~llmrec.training.TrainingHistory`;
+    alternating exact minimisation never increases it)."""
 
     def __init__(
         self,
@@ -91,13 +105,27 @@ class LeastSquaresMF(Recommender):
             q[has_prior] = pulled
         return q
 
+    def _objective(
+        self, ratings: sp.csr_matrix, p: np.ndarray, q: np.ndarray, prior: np.ndarray, has_prior: np.ndarray
+    ) -> float:
+        """The objective of the class docstring at ``(P, Q)``."""
+        value = squared_error(ratings, p, q) + self.reg * (float(np.sum(p**2)) + float(np.sum(q**2)))
+        if self.prior_weight > 0:
+            value += self.prior_weight * float(np.sum((q[has_prior] - prior[has_prior]) ** 2))
+        return value
+
     def _fit(self, train: Interactions) -> None:
         rng = numpy_rng(self.seed)
         ratings = train.matrix().astype(np.float64)
         q, prior, has_prior = self._initial_items(train.n_items, rng)
+        self.history_ = TrainingHistory()
         for _ in range(self.epochs):
+            start = time.perf_counter()
             p = ridge_rows(ratings, q, self.reg)
             q = self._item_step(ratings, p, prior, has_prior)
+            self.history_.seconds.append(time.perf_counter() - start)
+            self.history_.loss.append(self._objective(ratings, p, q, prior, has_prior))
+        self.history_.best_epoch = self.epochs
         self.user_factors_, self.item_factors_ = p, q
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:
@@ -111,22 +139,15 @@ register_model("mf")(LeastSquaresMF)
 class CMF(LeastSquaresMF):
     """Collective matrix factorisation: user factors shared between the target (``train``) and a ``source``
     domain over the same user ids; minimises ``sum (r_ui - p_u . q_i)^2 + a sum (s_uj - p_u . v_j)^2
-    + reg (||P||^2 + ||Q||^2 + ||V||^2 / a)`` with ``a = source_weight`` (see the module docstring).
+    + reg (||P||^2 + ||Q||^2 + ||V||^2)`` with ``a = source_weight`` (see the module docstring; the V step's
+    ridge ``reg / a`` is this objective divided by ``a``). ``history_`` as in :class:`LeastSquaresMF`.
 
     Users with no target history get their factor from the source alone: that is the transfer."""
 
-    def __init__(
-        self,
-        source: Interactions | None = None,
-        source_weight: float = 1.0,
-        embedding_size: int = 64,
-        reg: float = 10.0,
-        epochs: int = 10,
-        item_prior: np.ndarray | None = None,
-        prior_weight: float = 0.0,
-        seed: int = 42,
-    ) -> None:
-        super().__init__(embedding_size, reg, epochs, item_prior, prior_weight, seed)
+    def __init__(self, source: Interactions | None = None, source_weight: float = 1.0, **factorisation: Any) -> None:
+        """``factorisation``: the parameters of :class:`LeastSquaresMF` by keyword (``embedding_size``, ``reg``,
+        ``epochs``, ``item_prior``, ``prior_weight``, ``seed``); ``inspect.signature(CMF)`` lists them all."""
+        super().__init__(**factorisation)
         if source_weight < 0:
             raise ValueError(f"source_weight must be >= 0, got {source_weight}")
         self.source, self.source_weight = source, source_weight
@@ -143,8 +164,27 @@ class CMF(LeastSquaresMF):
         source = self.source.matrix().astype(np.float64)
         q, prior, has_prior = self._initial_items(train.n_items, rng)
         v = 0.1 * rng.standard_normal((self.source.n_items, self.embedding_size))
+        self.history_ = TrainingHistory()
         for _ in range(self.epochs):
+            start = time.perf_counter()
             p = ridge_rows(ratings, q, self.reg, extra_gram=a * v.T @ v, extra_rhs=a * np.asarray(source @ v))
             q = self._item_step(ratings, p, prior, has_prior)
             v = ridge_rows(source.T.tocsr(), p, self.reg / a)
+            self.history_.seconds.append(time.perf_counter() - start)
+            objective = self._objective(ratings, p, q, prior, has_prior)
+            objective += a * squared_error(source, p, v) + self.reg * float(np.sum(v**2))
+            self.history_.loss.append(objective)
+        self.history_.best_epoch = self.epochs
         self.user_factors_, self.item_factors_, self.source_item_factors_ = p, q, v
+
+
+# the whole parameter list for help() and for the pipeline, which passes ``seed`` to every model whose signature has it
+CMF.__signature__ = inspect.Signature(
+    [
+        *list(inspect.signature(CMF.__init__).parameters.values())[1:3],
+        *(
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(LeastSquaresMF).parameters.values()
+        ),
+    ]
+)

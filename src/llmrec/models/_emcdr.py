@@ -19,7 +19,8 @@ class EMCDR(Recommender):
     (:class:`LeastSquaresMF`), fit ``f(u_s) ~ u_t`` on the users with at least ``min_events`` events in both
     (:func:`~llmrec.transfer.fit_linear_map` or :func:`~llmrec.transfer.fit_mlp_map`), and score
 
-    ``score(u, i) = u_t . q_i`` for users with target history, ``f(u_s) . q_i`` for users cold in the target."""
+    ``score(u, i) = u_t . q_i`` for users with target history, ``f(u_s) . q_i`` for users cold in the target.
+    With ``mapping="mlp"`` the perceptron's per-epoch loss is kept as ``history_`` (``None`` for the linear map)."""
 
     def __init__(
         self,
@@ -68,11 +69,12 @@ class EMCDR(Recommender):
         x, y = source_model.user_factors_[anchors], target_model.user_factors_[anchors]
         if self.mapping == "linear":
             w, b = fit_linear_map(x, y, self.mapping_reg)
+            self.history_ = None  # closed form: no training loop
             mapped = source_model.user_factors_ @ w + b
         else:
-            mapped = fit_mlp_map(x, y, self.hidden, self.mapping_epochs, weight_decay=self.mapping_reg, seed=self.seed)(
-                source_model.user_factors_
-            )
+            mlp = fit_mlp_map(x, y, self.hidden, self.mapping_epochs, weight_decay=self.mapping_reg, seed=self.seed)
+            self.history_ = mlp.history  # the mapping is the only part trained by gradient steps
+            mapped = mlp(source_model.user_factors_)
         cold = in_target == 0
         users = target_model.user_factors_.copy()
         users[cold] = mapped[cold]

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from .._interactions import Interactions
-from ._base import Recommender, register_model
-from ._itemknn import cosine_column_similarity
+from ..similarity import pairwise_cosine
+from ._base import register_model
+from ._itemknn import NeighbourRecommender
 
 __all__ = ["UserKNN"]
 
 
 @register_model("userknn")
-class UserKNN(Recommender):
+class UserKNN(NeighbourRecommender):
     """``score(u, i) = sum_{v in N_k(u)} s(u, v) x_vi``: the cosine-weighted votes of the ``neighbours`` users most
     similar to u (cosine between rows of the binary user x item matrix ``X``; ``s(u, u) = 0``).
 
@@ -22,17 +22,11 @@ class UserKNN(Recommender):
     scoring a batch is one sparse product ``W[batch] X``; no dense users x users matrix is kept.
     """
 
-    def __init__(self, neighbours: int = 50) -> None:
-        if neighbours < 1:
-            raise ValueError(f"neighbours must be >= 1, got {neighbours}")
-        self.neighbours = neighbours
-
     def _fit(self, train: Interactions) -> None:
-        self.history_ = train.matrix()
-        # cosine between the columns of X^T (the users); column v keeps v's top neighbours, and s is symmetric
-        by_user = cosine_column_similarity(sp.csr_matrix(self.history_.T), self.neighbours)
-        self.weights_ = sp.csr_matrix(by_user.T)
+        self.interactions_ = train.matrix()
+        # row v keeps user v's top neighbours (:func:`llmrec.similarity.pairwise_cosine`)
+        self.weights_ = pairwise_cosine(self.interactions_, neighbours=self.neighbours, dtype=np.float32)
 
     def _score(self, users: torch.Tensor) -> torch.Tensor:
         rows = self.weights_[users.numpy()]
-        return torch.from_numpy(np.asarray((rows @ self.history_).todense(), dtype=np.float32))
+        return torch.from_numpy(np.asarray((rows @ self.interactions_).todense(), dtype=np.float32))

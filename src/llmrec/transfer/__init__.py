@@ -1,11 +1,12 @@
 """Interest transfer across platforms and domains (chapter: *Interest transfer and cold start*)."""
 
 from ._compare import PairedComparison, bootstrap_interval, paired_comparison
-from ._mapping import fit_linear_map, fit_mlp_map
+from ._mapping import MLPMap, fit_linear_map, fit_mlp_map
 from ._profiles import distinct_profiles, occupation_phrase, profile_texts
 from ._titles import match_titles, normalise_title, title_aliases
 
 __all__ = [
+    "MLPMap",
     "PairedComparison",
     "bootstrap_interval",
     "paired_comparison",

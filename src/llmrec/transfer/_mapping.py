@@ -9,14 +9,15 @@ a user who is cold in the target the factor ``f(u_s)``. Two forms of ``f``:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from .._seed import torch_generator
+from ..training import Trainer, TrainingHistory
 
-__all__ = ["fit_linear_map", "fit_mlp_map"]
+__all__ = ["MLPMap", "fit_linear_map", "fit_mlp_map"]
 
 
 def fit_linear_map(x: np.ndarray, y: np.ndarray, reg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -33,6 +34,25 @@ def fit_linear_map(x: np.ndarray, y: np.ndarray, reg: float = 0.0) -> tuple[np.n
     return w, my - mx @ w
 
 
+@dataclass
+class MLPMap:
+    """``f(x) = tanh(x W1 + b1) W2 + b2`` fitted by :func:`fit_mlp_map` (NumPy in, NumPy out); ``history`` is the
+    shared loop's :class:`~llmrec.training.TrainingHistory` (one full-batch step an epoch)."""
+
+    w1: torch.Tensor
+    b1: torch.Tensor
+    w2: torch.Tensor
+    b2: torch.Tensor
+    history: TrainingHistory
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(inputs @ self.w1 + self.b1) @ self.w2 + self.b2
+
+    def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.forward(torch.as_tensor(inputs, dtype=torch.float32)).double().numpy()
+
+
 def fit_mlp_map(
     x: np.ndarray,
     y: np.ndarray,
@@ -41,8 +61,11 @@ def fit_mlp_map(
     learning_rate: float = 1e-2,
     weight_decay: float = 0.0,
     seed: int = 42,
-) -> Callable[[np.ndarray], np.ndarray]:
-    """Full-batch Adam on ``mean ||tanh(x W1 + b1) W2 + b2 - y||^2``; returns ``f`` (NumPy in, NumPy out)."""
+) -> MLPMap:
+    """Full-batch Adam on ``mean ||tanh(x W1 + b1) W2 + b2 - y||^2`` with the shared
+    :class:`~llmrec.training.Trainer` (an epoch is one step on every anchor row); returns ``f`` as an :class:`MLPMap`.
+
+    ``W1, W2 ~ N(0, 1 / fan_in)`` from the seeded generator, ``b1 = 0``, ``b2 = mean(y)``."""
     if hidden < 1 or epochs < 1:
         raise ValueError(f"hidden and epochs must be >= 1, got {hidden} and {epochs}")
     generator = torch_generator(seed)
@@ -51,19 +74,12 @@ def fit_mlp_map(
     w2 = (torch.randn(hidden, yt.shape[1], generator=generator) / hidden**0.5).requires_grad_()
     b1 = torch.zeros(hidden, requires_grad=True)
     b2 = yt.mean(0).clone().requires_grad_()
-    optimizer = torch.optim.Adam([w1, b1, w2, b2], lr=learning_rate, weight_decay=weight_decay)
+    mapping = MLPMap(w1, b1, w2, b2, TrainingHistory())
 
-    def forward(inputs: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(inputs @ w1 + b1) @ w2 + b2
+    def batch_loss(batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        inputs, targets = batch
+        return ((mapping.forward(inputs) - targets) ** 2).sum(1).mean()
 
-    for _ in range(epochs):
-        loss = ((forward(xt) - yt) ** 2).sum(1).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    def mapping(inputs: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return forward(torch.as_tensor(inputs, dtype=torch.float32)).double().numpy()
-
+    trainer = Trainer(epochs=epochs, learning_rate=learning_rate, weight_decay=weight_decay, seed=seed, desc="mlp map")
+    mapping.history = trainer.fit([w1, b1, w2, b2], lambda generator: [(xt, yt)], batch_loss, generator=generator)
     return mapping
