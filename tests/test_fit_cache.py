@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,27 @@ def test_resolved_parameters() -> None:
     assert resolved_params("bpr", {"seed": 1}, 7)["seed"] == 1  # as build_model: an explicit seed wins
     with pytest.raises(ConfigError, match="unknown model 'nope'"):
         resolved_params("nope", {}, 42)
+
+
+def test_executing_a_notebook_sets_the_cache_for_its_kernel_only(tmp_path, monkeypatch) -> None:
+    import sys
+    from pathlib import Path
+
+    import papermill
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    import run_notebooks
+
+    monkeypatch.delenv(_fit_cache.FIT_CACHE_ENV, raising=False)
+    monkeypatch.delenv("LLMREC_NOTEBOOK", raising=False)
+    monkeypatch.setattr(run_notebooks, "EXECUTED", tmp_path)
+    seen = {}
+
+    def fake_execute(source, target, **options):  # what the kernel would inherit
+        seen.update({name: os.environ.get(name) for name in (_fit_cache.FIT_CACHE_ENV, "LLMREC_NOTEBOOK")})
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    run_notebooks.execute(root / "notebooks" / "01_data_evaluation.ipynb")
+    assert seen == {_fit_cache.FIT_CACHE_ENV: str(run_notebooks.FIT_CACHE), "LLMREC_NOTEBOOK": "01_data_evaluation"}
+    assert _fit_cache.FIT_CACHE_ENV not in os.environ and "LLMREC_NOTEBOOK" not in os.environ
