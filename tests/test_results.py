@@ -169,10 +169,11 @@ def test_fit_log_markdown_names_who_fitted_and_who_loaded() -> None:
         "again; no model was fitted twice."
     )
     rows = [row for row in text.splitlines() if row.startswith("| `")]
+    assert "| `itemknn` |" not in text  # fitted, never loaded
     assert rows == [  # only fits another notebook loaded; each loading notebook once
         "| `pop` | defaults | [01_data_evaluation](../notebooks/01_data_evaluation) | 1.2 | "
         "[02_ngram](../notebooks/02_ngram), [05_cf_formulas](../notebooks/05_cf_formulas) |"
     ]
     refitted = fit_log_markdown([*entries, line("fit", "k1", "pop", "03_attention")])
-    assert "; 1 models were fitted twice." in refitted.splitlines()[0]
+    assert "; 1 model was fitted twice." in refitted.splitlines()[0]
     assert fit_log_markdown([]) == "*This build ran without the fit cache (no `fits.jsonl`).*"

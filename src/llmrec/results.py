@@ -198,9 +198,10 @@ def fit_log_markdown(entries: list[dict[str, Any]], notebook_link: str = "../not
     hits = [e for e in entries if e["event"] == "hit"]
     fitted_keys = {e["key"] for e in fits}
     refitted = len(fits) - len(fitted_keys)
+    twice = "no model was" if not refitted else f"{refitted} model{'s were' if refitted > 1 else ' was'}"
     lines = [
         f"This build fitted {len(fits)} models through the pipeline and loaded {len(hits)} from the cache instead "
-        f"of fitting them again; {'no model was' if not refitted else f'{refitted} models were'} fitted twice."
+        f"of fitting them again; {twice} fitted twice."
     ]
     reused: dict[str, list[str]] = {}
     for entry in hits:
@@ -211,7 +212,8 @@ def fit_log_markdown(entries: list[dict[str, Any]], notebook_link: str = "../not
     for entry in fits:
         if entry["key"] not in reused:
             continue
-        params = ", ".join(f"{k}={v}" for k, v in sorted(entry["params"].items())).replace("|", "\\|") or "defaults"
+        params = ", ".join(f"{k}={v}" for k, v in sorted(entry["params"].items())).replace("|", "\\|")
+        params = f"`{params}`" if params else "defaults"
         fitted_in = (
             f"[{entry['notebook']}]({notebook_link.format(notebook=entry['notebook'])})" if entry["notebook"] else ""
         )
