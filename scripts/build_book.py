@@ -18,9 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from run_notebooks import EXECUTED, ROOT, execute, toc_notebooks
+from run_notebooks import EXECUTED, FIT_CACHE, ROOT, execute, toc_notebooks
 
-from llmrec.results import collect, recbole_markdown, results_markdown
+from llmrec._fit_cache import fit_cache_dir, read_log
+from llmrec.results import collect, fit_log_markdown, recbole_markdown, results_markdown
 
 SITE = ROOT / "_build" / "site"
 
@@ -65,6 +66,7 @@ def assemble_and_build(durations: dict[str, float]) -> int:
     table = collect(EXECUTED / n.relative_to(ROOT) for n in toc_notebooks())
     results = SITE / "book" / "results.md"
     text = results.read_text().replace("<!-- RESULTS TABLE -->", results_markdown(table))
+    text = text.replace("<!-- FIT LOG -->", fit_log_markdown(read_log(fit_cache_dir() or FIT_CACHE)))
     text = text.replace("<!-- RECBOLE TABLE -->", recbole_markdown(ROOT / "benchmarks" / "recbole_ml100k.json"))
     results.write_text(text)
 

@@ -50,17 +50,27 @@ def execute(notebook: Path, parameters: dict | None = None) -> tuple[Path, float
 
     target = EXECUTED / notebook.relative_to(ROOT)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # the kernel inherits these; they are restored afterwards, so code that runs later in this process (the tests
+    # after the notebook tests) does not write into the build's cache or its log
+    saved = {name: os.environ.get(name) for name in ("LLMREC_FIT_CACHE", "LLMREC_NOTEBOOK")}
     os.environ.setdefault("LLMREC_FIT_CACHE", str(FIT_CACHE))
     os.environ["LLMREC_NOTEBOOK"] = notebook.stem  # named in the cache's fits.jsonl
     start = time.perf_counter()
-    papermill.execute_notebook(
-        str(notebook),
-        str(target),
-        parameters=parameters or {},
-        kernel_name="python3",
-        cwd=str(notebook.parent),
-        progress_bar=False,
-    )
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(target),
+            parameters=parameters or {},
+            kernel_name="python3",
+            cwd=str(notebook.parent),
+            progress_bar=False,
+        )
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     seconds = time.perf_counter() - start
     durations_file = EXECUTED / "durations.json"
     try:

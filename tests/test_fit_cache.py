@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
-from llmrec import _fit_cache
+from llmrec import ConfigError, _fit_cache
 from llmrec.data import Dataset
 from llmrec.models import ItemKNN
-from llmrec.pipeline import RunConfig, fit_evaluate, run
+from llmrec.pipeline import RunConfig, fit_evaluate, resolved_params, run
 from llmrec.split import leave_one_out
 from llmrec.testing import tiny_interactions
 
@@ -80,3 +82,61 @@ def test_a_half_written_entry_is_never_read(split, tmp_path) -> None:
     (tmp_path / f"{key}.123.partial").write_bytes(b"truncated")
     assert not fit_evaluate("pop", split, k=5, cache_dir=tmp_path).cached
     assert fit_evaluate("pop", split, k=5, cache_dir=tmp_path).cached
+
+
+def test_the_same_model_shares_one_fit_however_its_parameters_are_written(split, tmp_path) -> None:
+    # neighbours=50 is item-kNN's default: {} and {"neighbours": 50} are one model (chapters 1 and 2 write it both
+    # ways); progress only changes what a fit shows
+    first = fit_evaluate("itemknn", split, params={"neighbours": 50}, k=5, cache_dir=tmp_path)
+    assert fit_evaluate("itemknn", split, params={}, k=5, cache_dir=tmp_path).cached
+    bpr = {"epochs": 2, "embedding_size": 8}
+    assert not fit_evaluate("bpr", split, params={**bpr, "progress": False}, k=5, cache_dir=tmp_path).cached
+    assert fit_evaluate("bpr", split, params={**bpr, "progress": True}, k=5, cache_dir=tmp_path).cached
+    assert fit_evaluate("bpr", split, params={**bpr, "seed": 42}, k=5, seed=42, cache_dir=tmp_path).cached
+    # a parameter that changes the model is a different entry
+    assert not fit_evaluate("itemknn", split, params={"neighbours": 49}, k=5, cache_dir=tmp_path).cached
+    assert not fit_evaluate("bpr", split, params={**bpr, "epochs": 3}, k=5, cache_dir=tmp_path).cached
+    assert not first.cached
+    events = [line["event"] for line in _fit_cache.read_log(tmp_path)]
+    assert events == ["fit", "hit", "fit", "hit", "hit", "fit", "fit"]
+
+
+def test_resolved_parameters() -> None:
+    assert resolved_params("itemknn", {}, 42) == {"neighbours": 50}
+    assert resolved_params("pop", {}, 7) == {}
+    bpr = resolved_params("bpr", {"epochs": 3, "progress": True}, 7)
+    assert bpr == {
+        "embedding_size": 64,
+        "epochs": 3,
+        "batch_size": 1024,
+        "learning_rate": 0.005,
+        "reg": 1e-05,
+        "seed": 7,
+    }
+    assert resolved_params("bpr", {"seed": 1}, 7)["seed"] == 1  # as build_model: an explicit seed wins
+    with pytest.raises(ConfigError, match="unknown model 'nope'"):
+        resolved_params("nope", {}, 42)
+
+
+def test_executing_a_notebook_sets_the_cache_for_its_kernel_only(tmp_path, monkeypatch) -> None:
+    import sys
+    from pathlib import Path
+
+    import papermill
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    import run_notebooks
+
+    monkeypatch.delenv(_fit_cache.FIT_CACHE_ENV, raising=False)
+    monkeypatch.delenv("LLMREC_NOTEBOOK", raising=False)
+    monkeypatch.setattr(run_notebooks, "EXECUTED", tmp_path)
+    seen = {}
+
+    def fake_execute(source, target, **options):  # what the kernel would inherit
+        seen.update({name: os.environ.get(name) for name in (_fit_cache.FIT_CACHE_ENV, "LLMREC_NOTEBOOK")})
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    run_notebooks.execute(root / "notebooks" / "01_data_evaluation.ipynb")
+    assert seen == {_fit_cache.FIT_CACHE_ENV: str(run_notebooks.FIT_CACHE), "LLMREC_NOTEBOOK": "01_data_evaluation"}
+    assert _fit_cache.FIT_CACHE_ENV not in os.environ and "LLMREC_NOTEBOOK" not in os.environ

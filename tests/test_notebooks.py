@@ -12,9 +12,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from run_notebooks import execute, toc_notebooks  # noqa: E402
+from run_notebooks import EXECUTED, FIT_CACHE, execute, toc_notebooks  # noqa: E402
 
+from llmrec._fit_cache import read_log  # noqa: E402
 from llmrec.book import compare_records, read_records  # noqa: E402
+from llmrec.results import collect  # noqa: E402
 
 NOTEBOOKS = toc_notebooks()
 
@@ -51,3 +53,149 @@ def test_notebook_records_match_expected(notebook: Path) -> None:
     executed, _ = execute(notebook)
     problems = compare_records(read_records(executed), json.loads(expected_file.read_text()))
     assert not problems, f"{notebook.name}:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Baselines are fitted once per build (issue 10): a notebook fits every registered model through
+# llmrec.pipeline.run / fit_evaluate, which load a model another chapter already fitted on the same data and split
+# from the build's cache (llmrec._fit_cache), and reports each model's results-page row once.
+
+#: Notebooks held to the rule (the lead extends the list to chapters 7-10).
+SHARED_BASELINE_NOTEBOOKS = [
+    "01_data_evaluation",
+    "02_ngram",
+    "03_attention",
+    "04_bayesian_transfer",
+    "05_cf_formulas",
+    "06_text_encoders",
+]
+#: (model, notebook that fits it) -> later notebooks that must load that fit instead of fitting it again
+SHARED_FITS = {
+    ("pop", "01_data_evaluation"): SHARED_BASELINE_NOTEBOOKS[1:],
+    ("itemknn", "01_data_evaluation"): SHARED_BASELINE_NOTEBOOKS[1:],
+    ("ngram", "02_ngram"): ["03_attention"],
+    ("bpr", "05_cf_formulas"): ["06_text_encoders"],
+}
+FACTORIES = {"make_model", "build_model"}
+EXEMPT = "# not shared:"
+
+
+def _called_name(node: ast.AST) -> str | None:
+    """``f`` for a call ``f(...)`` or ``module.f(...)``, else None."""
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name):
+            return node.func.id
+        if isinstance(node.func, ast.Attribute):
+            return node.func.attr
+    return None
+
+
+def direct_builds(source: str) -> list[tuple[int, str]]:
+    """``(line, text)`` of every registered model a notebook builds itself in ``source`` (its code cells' Python).
+
+    The rule: a notebook names a registered model and lets ``llmrec.pipeline.run`` / ``fit_evaluate`` build,
+    fit (or load) and evaluate it. A call of ``make_model``/``build_model`` or of a registered model's class
+    (``MostPopular(...)``, ``ItemKNN(...)``, ``SASRec(...)``, ...) in a notebook is flagged, wherever it is: the
+    model is about to be fitted outside the build's cache (``MostPopular().fit(train)``, ``m = ItemKNN()`` then
+    ``m.fit``, or a helper ``fit_evaluate(key, SASRec(...))`` that calls ``.fit``). A line that carries
+    ``# not shared: <reason>`` is exempt (a model that cannot be cached, e.g. one given a data object as a
+    parameter). Other estimators (``NGramLM(...).fit``, scikit-learn, Surprise, nltk) are not registered models."""
+    from llmrec.models import MODELS
+
+    constructors = FACTORIES | {cls.__name__ for cls in MODELS.values()}
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if _called_name(node) not in constructors:
+            continue
+        if EXEMPT in lines[node.lineno - 1]:
+            continue
+        found.append((node.lineno, ast.get_source_segment(source, node) or ""))
+    return sorted(found)
+
+
+def _notebook_code(notebook: Path) -> str:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    cells = json.loads(notebook.read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return "\n".join(TransformerManager().transform_cell(s) for s in sources)  # magics become plain Python
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ("MostPopular().fit(train)", True),
+        ("m = ItemKNN(neighbours=5)\nm.fit(split.fit_data('test'))", True),
+        ("make_model('bpr', epochs=3).fit(train)", True),
+        ("models.GPTRecommender(epochs=1).fit(train)", True),
+        ("build_model(name, params, SEED).fit(cold.fit_data('test'))", True),
+        ("def fit_evaluate(key, model):\n    model.fit(train)\nfit_evaluate('s', SASRec(seed=1))", True),
+        ("make = lambda: LeastSquaresMF(reg=1.0)\nevaluate(make().fit(train), split)", True),
+        ("EMCDR(source=big).fit(train)  # not shared: a data object as parameter", False),
+        ("fit_evaluate('pop', split, params={}, k=10)", False),
+        ("run(RunConfig(models=['pop', 'itemknn']), data=data)", False),
+        ("NGramLM(3, smoothing='mle').fit(ids, 10, 0, 1)", False),
+        ("KNNBasic(k=40).fit(trainset)", False),
+        ("Ridge(alpha=5.0).fit(x, y)", False),
+    ],
+)
+def test_direct_build_rule(source: str, flagged: bool) -> None:
+    assert bool(direct_builds(source)) == flagged
+
+
+@pytest.mark.parametrize("name", SHARED_BASELINE_NOTEBOOKS)
+def test_notebook_fits_registered_models_through_the_pipeline(name: str) -> None:
+    notebook = ROOT / "notebooks" / f"{name}.ipynb"
+    found = direct_builds(_notebook_code(notebook))
+    assert not found, (
+        f"{notebook.name} builds registered models itself: "
+        + "; ".join(f"{text!r}" for _, text in found)
+        + ". Fit them with llmrec.pipeline.run or fit_evaluate, so a model another chapter already fitted on "
+        "the same data and split is loaded from the build's cache, not fitted again."
+    )
+
+
+# The two tests below read what the notebook tests above produced; pytest runs a module's tests in the order they
+# are defined, so they come after them.
+@pytest.mark.notebook
+def test_the_build_fitted_each_shared_baseline_once() -> None:
+    entries = read_log(FIT_CACHE)
+    if not entries:
+        pytest.skip(f"no {FIT_CACHE / 'fits.jsonl'}: no notebook ran with the fit cache")
+    fitted: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry["event"] == "fit":
+            fitted.setdefault(entry["key"], []).append(f"{entry['model']} in {entry['notebook']}")
+    twice = {key[:12]: fits for key, fits in fitted.items() if len(fits) > 1}
+    assert not twice, f"models fitted more than once with the same cache key (data, split, parameters): {twice}"
+    for (model, source), consumers in SHARED_FITS.items():
+        positions = [
+            i for i, e in enumerate(entries) if e["event"] == "fit" and (e["model"], e["notebook"]) == (model, source)
+        ]
+        if not positions:
+            continue  # the deriving notebook did not run in this build
+        keys = {entries[i]["key"] for i in positions}
+        later = entries[positions[0] + 1 :]
+        for consumer in consumers:
+            events = [e for e in later if e["notebook"] == consumer]
+            if not events:
+                continue  # the consumer did not run after it
+            assert any(e["event"] == "hit" and e["key"] in keys for e in events), (
+                f"{consumer} did not load {source}'s {model} fit from the build's cache "
+                f"(its {model} events: {[(e['event'], e['key'][:12]) for e in events if e['model'] == model]})"
+            )
+
+
+@pytest.mark.notebook
+def test_each_model_has_one_results_row() -> None:
+    executed = [EXECUTED / "notebooks" / f"{name}.ipynb" for name in SHARED_BASELINE_NOTEBOOKS]
+    executed = [path for path in executed if path.is_file()]
+    if not executed:
+        pytest.skip("none of the notebooks has been executed")
+    table = collect(executed)
+    repeated = table[table["key"].duplicated(keep=False)]
+    assert repeated.empty, (
+        "results-page rows reported by more than one notebook: "
+        f"{repeated[['key', 'notebook']].to_dict(orient='records')}; report a model in the chapter that derives it"
+    )

@@ -148,3 +148,40 @@ def test_report_takes_report_values_parameters() -> None:
     assert list(inspect.signature(report).parameters) == list(inspect.signature(report_values).parameters)
     with pytest.raises(TypeError, match="label"):
         report("pop", toy_evaluation(), chapter=1)
+
+
+def test_fit_log_markdown_names_who_fitted_and_who_loaded() -> None:
+    from llmrec.results import fit_log_markdown
+
+    def line(event: str, key: str, model: str, notebook: str, params: dict | None = None) -> dict:
+        return {
+            "event": event,
+            "key": key,
+            "model": model,
+            "params": params or {},
+            "fit_seconds": 1.25,
+            "notebook": notebook,
+        }
+
+    entries = [
+        line("fit", "k1", "pop", "01_data_evaluation"),
+        line("fit", "k2", "itemknn", "01_data_evaluation", {"neighbours": 50}),
+        line("hit", "k1", "pop", "02_ngram"),
+        line("hit", "k1", "pop", "02_ngram"),
+        line("hit", "k1", "pop", "05_cf_formulas"),
+        line("fit", "k3", "ngram", "02_ngram", {"order": 3}),
+    ]
+    text = fit_log_markdown(entries)
+    assert text.splitlines()[0] == (
+        "This build fitted 3 models through the pipeline and loaded 3 from the cache instead of fitting them "
+        "again; no model was fitted twice."
+    )
+    rows = [row for row in text.splitlines() if row.startswith("| `")]
+    assert "| `itemknn` |" not in text  # fitted, never loaded
+    assert rows == [  # only fits another notebook loaded; each loading notebook once
+        "| `pop` | defaults | [01_data_evaluation](../notebooks/01_data_evaluation) | 1.2 | "
+        "[02_ngram](../notebooks/02_ngram), [05_cf_formulas](../notebooks/05_cf_formulas) |"
+    ]
+    refitted = fit_log_markdown([*entries, line("fit", "k1", "pop", "03_attention")])
+    assert "; 1 model was fitted twice." in refitted.splitlines()[0]
+    assert fit_log_markdown([]) == "*This build ran without the fit cache (no `fits.jsonl`).*"

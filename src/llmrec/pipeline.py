@@ -25,9 +25,20 @@ from .evaluation import METRICS, EvaluationResult, evaluate
 from .models import MODELS, Recommender, make_model
 from .split import Split, global_temporal_split, leave_one_out, random_holdout
 
-__all__ = ["FitResult", "RunConfig", "RunResult", "build_model", "fit_evaluate", "make_split", "run"]
+__all__ = [
+    "FitResult",
+    "RunConfig",
+    "RunResult",
+    "build_model",
+    "fit_evaluate",
+    "make_split",
+    "resolved_params",
+    "run",
+]
 
 SPLITS = ("leave-one-out", "global-temporal", "random-holdout")
+#: constructor arguments that change what a fit shows, never what it computes (left out of the cache key)
+DISPLAY_PARAMS = frozenset({"progress"})
 
 
 @dataclass
@@ -128,6 +139,28 @@ def build_model(name: str, params: dict[str, Any], seed: int) -> Recommender:
     return make_model(name, **params)
 
 
+def resolved_params(name: str, params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The parameters a fit of ``name`` uses: the constructor's defaults overridden by ``params``, plus ``seed``
+    for a model that takes one (as :func:`build_model` passes it), without :data:`DISPLAY_PARAMS`.
+
+    Two calls that build the same model get the same dict, so the fit cache keys on it: chapter 1's
+    ``{"neighbours": 50}`` and chapter 2's ``{}`` are the same item-kNN (50 is the default) and share one fit.
+    """
+    if name not in MODELS:
+        raise ConfigError("models", f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
+    signature = inspect.signature(MODELS[name]).parameters
+    values = {
+        parameter.name: parameter.default
+        for parameter in signature.values()
+        if parameter.default is not inspect.Parameter.empty
+        and parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+    if "seed" in signature:
+        values["seed"] = seed
+    values.update(params)
+    return {key: value for key, value in values.items() if key not in DISPLAY_PARAMS}
+
+
 @dataclass
 class FitResult:
     """A fitted model, its evaluation, the seconds its fit took and whether it came from the build's cache."""
@@ -152,16 +185,17 @@ def fit_evaluate(
     """Fit the registered model ``name`` on ``split.fit_data(stage)`` and evaluate it (full ranking, top ``k``).
 
     When a cache folder is set (``cache_dir``, or ``$LLMREC_FIT_CACHE``, which the book's build sets), a model
-    already fitted with the same name, parameters, seed, stage, k, data, targets and library code is loaded
-    instead of fitted again; the result is the same object a fit would give (``fit_seconds`` is the original
-    fit's). ``params`` must then be JSON-serialisable.
+    already fitted with the same name, parameters (:func:`resolved_params`: defaults filled in, ``progress``
+    left out), seed, stage, k, data, targets and library code is loaded instead of fitted again; the result is
+    the same object a fit would give (``fit_seconds`` is the original fit's). ``params`` must then be
+    JSON-serialisable (pass a text encoder by its name, not as a loaded object).
     """
     params = dict(params or {})
     folder = _fit_cache.fit_cache_dir(cache_dir)
     fit_data, targets = split.fit_data(stage), split.targets(stage)
     key = None
     if folder is not None:
-        key = _fit_cache.cache_key(name, params, seed, stage, k, fit_data, targets)
+        key = _fit_cache.cache_key(name, resolved_params(name, params, seed), seed, stage, k, fit_data, targets)
         entry = _fit_cache.load_entry(folder, key)
         if entry is not None:
             model, evaluation, fit_seconds = entry

@@ -31,7 +31,7 @@ from .stats import bootstrap_ci
 if TYPE_CHECKING:
     from .evaluation import EvaluationResult
 
-__all__ = ["collect", "recbole_markdown", "report", "report_values", "results_markdown"]
+__all__ = ["collect", "fit_log_markdown", "recbole_markdown", "report", "report_values", "results_markdown"]
 
 KEY = re.compile(r"^[a-z0-9_]+$")
 #: metric column -> short name used in the record keys
@@ -180,4 +180,47 @@ def recbole_markdown(path: str | Path) -> str:
             f"| llmrec | {row['model']} (≈ {row['recbole_model']}) | {row['protocol']} | {row['NDCG@10']:.4f} | "
             f"{row['HR@10']:.4f} | {row['MRR@10']:.4f} | {row['fit_seconds']:.1f} |"
         )
+    return "\n".join(lines)
+
+
+def fit_log_markdown(entries: list[dict[str, Any]], notebook_link: str = "../notebooks/{notebook}") -> str:
+    """What the build's fit cache did (``entries``: the lines of its ``fits.jsonl``, see :mod:`llmrec._fit_cache`):
+    how many models were fitted and how many loaded, and a table of every fitted model another notebook loaded,
+    with the notebook that fitted it and those that reused it."""
+    if not entries:
+        return "*This build ran without the fit cache (no `fits.jsonl`).*"
+    fits = [e for e in entries if e["event"] == "fit"]
+    hits = [e for e in entries if e["event"] == "hit"]
+    fitted_keys = {e["key"] for e in fits}
+    refitted = len(fits) - len(fitted_keys)
+    twice = "no model was" if not refitted else f"{refitted} model{'s were' if refitted > 1 else ' was'}"
+    lines = [
+        f"This build fitted {len(fits)} models through the pipeline and loaded {len(hits)} from the cache instead "
+        f"of fitting them again; {twice} fitted twice."
+    ]
+    reused: dict[str, list[str]] = {}
+    for entry in hits:
+        users = reused.setdefault(entry["key"], [])
+        if entry["notebook"] not in users:
+            users.append(entry["notebook"])
+    rows = []
+    for entry in fits:
+        if entry["key"] not in reused:
+            continue
+        params = ", ".join(f"{k}={v}" for k, v in sorted(entry["params"].items())).replace("|", "\\|")
+        params = f"`{params}`" if params else "defaults"
+        fitted_in = (
+            f"[{entry['notebook']}]({notebook_link.format(notebook=entry['notebook'])})" if entry["notebook"] else ""
+        )
+        loaded_by = ", ".join(
+            f"[{n}]({notebook_link.format(notebook=n)})" if n else "(outside a notebook)" for n in reused[entry["key"]]
+        )
+        rows.append(f"| `{entry['model']}` | {params} | {fitted_in} | {entry['fit_seconds']:.1f} | {loaded_by} |")
+    if rows:
+        lines += [
+            "",
+            "| model | parameters | fitted in | fit s | loaded (not refitted) by |",
+            "|---|---|---|---:|---|",
+            *rows,
+        ]
     return "\n".join(lines)
