@@ -45,15 +45,14 @@ notebooks: data
 	$(PY) -m pytest tests -m notebook
 
 # unit tests, then every notebook executed by papermill and checked (tests/test_notebooks.py), then the book
-# built from those executed copies with warnings as errors (a broken glue key or reference fails the run).
-# The browser check (`make check-pages`: maths typeset offline, images, no stderr cells or local paths, glue
-# rendered, nothing wider than its box, no console errors) is not part of it yet: chapters 7-10 still have code
-# lines wider than the page (chapters 1-6 pass it). Its own tests, on fixture pages, run in `pytest tests`, so
-# the target still installs Chromium.
+# built from those executed copies with warnings as errors (a broken glue key or reference fails the run), then
+# every built page opened in headless Chromium (scripts/check_pages.py: maths typeset offline, images loaded, no
+# stderr cells, warnings or local paths, glue rendered, nothing wider than its box, no console errors).
 test: data lint chromium
 	rm -rf _build/executed
 	$(PY) -m pytest tests
 	cd scripts && ../$(PY) build_book.py --no-execute
+	$(PY) scripts/check_pages.py
 
 # the browser check alone, on the book `make book` built
 check-pages: $(STAMP) chromium
