@@ -94,3 +94,43 @@ def test_cosine_scores_by_hand():
     got = cosine_scores(users, items, np.array([[0, 1, 2], [2, 1, 0]]))
     np.testing.assert_allclose(got[0], [0.6, 0.8, -7.0 / (5.0 * np.sqrt(2.0))], atol=1e-12)
     np.testing.assert_allclose(got[1], [0.0, 0.0, 0.0])
+
+
+# --------------------------------------------------------------------------------------- the LLMRank set-up
+@pytest.mark.slow
+def test_candidate_protocol_on_ml100k(ml100k):
+    from llmrec import leave_one_out
+    from llmrec.llm import candidate_protocol, recent_titles
+    from llmrec.text import item_labels
+
+    split = leave_one_out(ml100k.interactions)
+    small, large = candidate_protocol(split, 5, seed=3), candidate_protocol(split, 12, seed=3)
+    for field in ("users", "targets", "candidates", "titles", "orders"):
+        np.testing.assert_array_equal(getattr(small, field), getattr(large.head(5), field))
+    assert small.histories == large.histories[:5]
+    test = split.test.frame.set_index("user")["item"]
+    np.testing.assert_array_equal(large.candidates[:, 0], test.loc[large.users].to_numpy())
+    known = split.fit_data("test").matrix()
+    for row, user in enumerate(large.users):
+        assert known[user, large.candidates[row, 1:]].nnz == 0  # negatives are unseen
+        assert len(set(large.candidates[row])) == 20
+    labels = item_labels(ml100k.items)
+    assert large.titles[0, 0] == labels[large.targets[0]]
+    assert large.histories[0] == recent_titles(split.fit_data("test"), [large.users[0]], 10)[0]
+    with pytest.raises(ValueError, match="n_users"):
+        candidate_protocol(split, 0)
+
+
+def test_paired_summary_matches_llmrec_stats():
+    from llmrec.llm import paired_summary
+    from llmrec.stats import bootstrap_ci, paired_t_test, wilcoxon_signed_rank
+
+    a, b = np.array([0.5, 1.0, 0.0, 0.63, 0.39]), np.array([0.3, 1.0, 0.1, 0.0, 0.39])
+    alone = paired_summary(a, seed=1)
+    assert alone["mean"] == pytest.approx(a.mean()) and alone["users"] == 5
+    assert (alone["low"], alone["high"]) == bootstrap_ci(a, seed=1)
+    both = paired_summary(a, b, seed=1)
+    assert both["mean"] == pytest.approx((a - b).mean())
+    assert (both["low"], both["high"]) == bootstrap_ci(a - b, seed=1)
+    assert both["t_p_value"] == paired_t_test(a, b).p_value
+    assert both["wilcoxon_p_value"] == wilcoxon_signed_rank(a, b).p_value

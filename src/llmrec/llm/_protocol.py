@@ -74,17 +74,16 @@ def candidate_protocol(
 
 def baseline_candidate_scores(
     split: Split, protocol: CandidateProtocol, models: dict[str, dict[str, Any]], seed: int = 42
-) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """``({name: (U, n) scores}, {name: fit seconds})`` for registered models ``{name: params}``, each fitted by
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """``({name: (U, n) scores}, {name: FitResult})`` for registered models ``{name: params}``, each fitted by
     :func:`llmrec.pipeline.fit_evaluate` on the test stage (reused from the build's cache when already fitted)."""
     from ..pipeline import fit_evaluate  # the pipeline imports every model; keep llmrec.llm light to import
 
-    scores, seconds = {}, {}
+    scores, fitted = {}, {}
     for name, params in models.items():
-        fitted = fit_evaluate(name, split, params=params, seed=seed)
-        scores[name] = model_candidate_scores(fitted.model.score, protocol.users, protocol.candidates)
-        seconds[name] = fitted.fit_seconds
-    return scores, seconds
+        fitted[name] = fit_evaluate(name, split, params=params, seed=seed)
+        scores[name] = model_candidate_scores(fitted[name].model.score, protocol.users, protocol.candidates)
+    return scores, fitted
 
 
 def paired_summary(
