@@ -19,7 +19,7 @@ export ONEDNN_MAX_CPU_ISA ?= AVX2
 # flips one decision (title-only micro-F1 0.33080 instead of 0.33131). Haswell kernels are AVX2.
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup data test unit notebooks book check-pages chromium lint bench bench-encoder benchmark benchmark-transfer compare-recbole clean
+.PHONY: setup data test unit notebooks book check-pages chromium lint bench bench-encoder benchmark benchmark-transfer benchmark-llm compare-recbole clean
 
 setup: $(STAMP)
 
@@ -90,6 +90,10 @@ compare-recbole: data
 # one results file per run in benchmarks/results/transfer_*.json
 benchmark-transfer: data
 	$(PY) scripts/benchmark_transfer.py
+# chapter 10's zero-shot LLM ranking (SmolLM2-135M, LLMRank protocol) for 200 ML-100K users against popularity and
+# BPR on the same candidates; benchmarks/results/llm_zeroshot-ml-100k_42.json, rewritten after every 10 users
+benchmark-llm: data
+	$(PY) scripts/benchmark_llm.py --dataset ml-100k --users 200 --styles sequential
 
 clean:
 	rm -rf _build

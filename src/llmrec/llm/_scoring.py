@@ -56,7 +56,7 @@ def continuation_logprobs(
     n_prefix = prefix_ids.shape[1]
     out = torch.empty(len(continuations))
     if share_prefix:
-        first = model(input_ids=prefix_ids, use_cache=True)
+        first = model(input_ids=prefix_ids, use_cache=True, logits_to_keep=1)  # only the last position's logits
         cache = first.past_key_values
         last = torch.log_softmax(first.logits[0, -1].float(), dim=-1)  # predicts each continuation's first token
     for start in range(0, len(continuations), batch_size):
