@@ -160,3 +160,22 @@ def test_accuracy_by_hand() -> None:
     assert lm.accuracy(VOCAB.encode([["the", "cat", "sat"]])) == pytest.approx(0.75, abs=1e-12)
     with pytest.raises(ValueError, match="at least one token"):
         lm.accuracy([])
+
+
+def test_one_end_scores_each_word_and_one_end_for_every_order() -> None:
+    """Orders compare only over the same events: words plus one end per sequence (the padded form adds
+    ``order - 2`` ends after the end)."""
+    import numpy as np
+
+    from llmrec.lm import NGramLM
+
+    sequences = [np.array([2, 3, 4]), np.array([3, 5]), np.array([4])]
+    for order in (2, 3, 4):  # (order 1 has no padding, so no end symbol to score)
+        model = NGramLM(order, smoothing="add-k", k=1.0).fit(sequences, 6, 0, 1)
+        padded, one_end = model.logprobs(sequences), model.logprobs(sequences, one_end=True)
+        assert len(one_end) == 3 + 2 + 1 + 3  # every word and one end per sequence
+        per_sequence = [len(s) + order - 1 for s in sequences]
+        starts = np.cumsum([0, *per_sequence])[:-1]
+        hand = np.concatenate([padded[s : s + len(q) + 1] for s, q in zip(starts, sequences, strict=True)])
+        np.testing.assert_array_equal(one_end, hand)
+        assert model.perplexity(sequences, one_end=True) == float(np.exp(-hand.mean()))

@@ -250,13 +250,22 @@ class NGramLM:
         context = list(context)[-m:] if m else []
         return np.array([[self.bos] * (m - len(context)) + context], dtype=np.int64).reshape(1, m)
 
-    def logprobs(self, sequences: Sequence[np.ndarray]) -> np.ndarray:
+    def logprobs(self, sequences: Sequence[np.ndarray], one_end: bool = False) -> np.ndarray:
         """Natural-log probability of every padded-window target of ``sequences`` (one per window).
 
         The sequences are padded as the training sequences were: with end symbols only if fitted with
-        ``pad_right=True``.
+        ``pad_right=True``, ``order - 1`` of them, as nltk pads. ``one_end=True`` keeps, per sequence, only its
+        words and the first end symbol: the same events for every order, so perplexities of different orders
+        compare (the padded form also scores ``order - 2`` near-certain ends after the end).
         """
         windows = ngram_windows(sequences, self.order, self.bos, self.eos if self.pad_right_ else None)
+        if one_end and self.pad_right_ and self.order > 2:
+            lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+            per_sequence = lengths + self.order - 1  # windows of one padded sequence
+            if per_sequence.sum() != len(windows):
+                raise ValueError("one_end needs sequences long enough to form their windows")
+            position = np.arange(len(windows)) - np.repeat(np.cumsum(per_sequence) - per_sequence, per_sequence)
+            windows = windows[position < np.repeat(lengths + 1, per_sequence)]
         probs = np.empty(len(windows))
         for start in range(0, len(windows), 4096):
             block = windows[start : start + 4096]
@@ -265,9 +274,10 @@ class NGramLM:
         with np.errstate(divide="ignore"):
             return np.log(probs)
 
-    def perplexity(self, sequences: Sequence[np.ndarray]) -> float:
-        """``exp(-(1/N) sum log P(w_t | h_t))`` over the padded windows (``inf`` if any probability is 0)."""
-        return float(np.exp(-self.logprobs(sequences).mean()))
+    def perplexity(self, sequences: Sequence[np.ndarray], one_end: bool = False) -> float:
+        """``exp(-(1/N) sum log P(w_t | h_t))`` over the padded windows (``inf`` if any probability is 0);
+        ``one_end=True`` scores each word and one end per sequence, the events to compare orders on."""
+        return float(np.exp(-self.logprobs(sequences, one_end=one_end).mean()))
 
     def accuracy(self, sequences: Sequence[np.ndarray]) -> float:
         """Share of padded-window targets that are the model's most probable next token (ties: lowest id).
