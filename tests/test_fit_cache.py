@@ -10,7 +10,7 @@ import pytest
 from llmrec import ConfigError, _fit_cache
 from llmrec.data import Dataset
 from llmrec.models import ItemKNN
-from llmrec.pipeline import RunConfig, fit_evaluate, resolved_params, run
+from llmrec.pipeline import RunConfig, build_model, constructor_parameters, fit_evaluate, resolved_params, run
 from llmrec.split import leave_one_out
 from llmrec.testing import tiny_interactions
 
@@ -116,6 +116,19 @@ def test_resolved_parameters() -> None:
     assert resolved_params("bpr", {"seed": 1}, 7)["seed"] == 1  # as build_model: an explicit seed wins
     with pytest.raises(ConfigError, match="unknown model 'nope'"):
         resolved_params("nope", {}, 42)
+
+
+def test_a_model_that_forwards_options_gets_the_seed_and_its_base_defaults() -> None:
+    """SASRec(**options) forwards seed, max_len, ... to SequentialRecommender: the pipeline must see them (a seed
+    given to run/fit_evaluate was silently dropped for these models before)."""
+    assert build_model("sasrec", {"epochs": 1}, 2024).seed == 2024
+    assert build_model("gru4rec", {"epochs": 1}, 7).seed == 7
+    assert build_model("sasrec", {"epochs": 1, "seed": 3}, 2024).seed == 3  # an explicit seed wins
+    sasrec = resolved_params("sasrec", {}, 7)
+    assert sasrec["seed"] == 7 and sasrec["max_len"] == 200 and sasrec["num_layers"] == 2
+    assert resolved_params("sasrec-text", {}, 7)["text_weight"] == 1.0  # the most derived default wins
+    assert resolved_params("sasrec", {}, 7) != resolved_params("sasrec", {}, 8)
+    assert "seed" not in constructor_parameters("itemknn") and "options" not in constructor_parameters("sasrec")
 
 
 def test_executing_a_notebook_sets_the_cache_for_its_kernel_only(tmp_path, monkeypatch) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "RunConfig",
     "RunResult",
     "build_model",
+    "constructor_parameters",
     "fit_evaluate",
     "make_split",
     "resolved_params",
@@ -131,10 +132,33 @@ def make_split(config: RunConfig, data: Dataset) -> Split:
     return random_holdout(data.interactions, seed=config.seed)
 
 
+def constructor_parameters(name: str) -> dict[str, inspect.Parameter]:
+    """The named (keyword-passable) parameters the registered model ``name`` accepts, with their defaults.
+
+    A constructor that forwards ``**options`` to its base class (``SASRec(**options)`` ->
+    ``SequentialRecommender(seed=..., max_len=...)``) accepts the base's parameters too: they are collected up the
+    class hierarchy, the most derived default winning, for as long as each constructor forwards ``**`` options.
+    """
+    if name not in MODELS:
+        raise ConfigError("models", f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    collected: dict[str, inspect.Parameter] = {}
+    for cls in inspect.getmro(MODELS[name]):
+        if "__init__" not in vars(cls):
+            continue
+        parameters = list(inspect.signature(vars(cls)["__init__"]).parameters.values())[1:]  # without self
+        for parameter in parameters:
+            if parameter.kind in named:
+                collected.setdefault(parameter.name, parameter)
+        if not any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
+            break
+    return collected
+
+
 def build_model(name: str, params: dict[str, Any], seed: int) -> Recommender:
     """A registered model with its parameters; ``seed`` is passed to every model that takes one."""
     params = dict(params)
-    if "seed" in inspect.signature(MODELS[name]).parameters:
+    if "seed" in constructor_parameters(name):
         params.setdefault("seed", seed)
     return make_model(name, **params)
 
@@ -148,12 +172,11 @@ def resolved_params(name: str, params: dict[str, Any], seed: int) -> dict[str, A
     """
     if name not in MODELS:
         raise ConfigError("models", f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
-    signature = inspect.signature(MODELS[name]).parameters
+    signature = constructor_parameters(name)
     values = {
         parameter.name: parameter.default
         for parameter in signature.values()
         if parameter.default is not inspect.Parameter.empty
-        and parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     }
     if "seed" in signature:
         values["seed"] = seed
