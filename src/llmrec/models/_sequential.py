@@ -72,9 +72,12 @@ class _ChunkedSoftmaxCrossEntropy(torch.autograd.Function):
         for start in range(0, n, chunk_size):
             h, y = hidden[start : start + chunk_size], targets[start : start + chunk_size]
             logits = h @ items.T
-            log_normaliser = torch.logsumexp(logits, dim=1)
-            total += (log_normaliser - logits.gather(1, y[:, None])[:, 0]).sum()
-            gradient = logits.sub_(log_normaliser[:, None]).exp_()  # softmax, in place
+            target_logit = logits.gather(1, y[:, None])[:, 0]
+            row_max = logits.amax(dim=1)
+            gradient = logits.sub_(row_max[:, None]).exp_()  # exp(z - max z), in place: one exp per logit
+            normaliser = gradient.sum(dim=1)
+            total += (row_max + normaliser.log() - target_logit).sum()  # log-sum-exp minus the target's logit
+            gradient.div_(normaliser[:, None])  # softmax
             gradient[torch.arange(len(y)), y] -= 1.0
             grad_hidden[start : start + chunk_size] = gradient @ items
             grad_items.addmm_(gradient.T, h)
