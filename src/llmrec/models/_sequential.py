@@ -110,8 +110,8 @@ def sampled_bce_loss(
 ) -> torch.Tensor:
     """``mean_n [-log s(h_n . e_{y_n}) - log(1 - s(h_n . e_{z_n}))]``, one negative ``z_n`` per row (original
     SASRec). ``s`` is the logistic sigmoid; ``log(1 - s(x)) = log s(-x)``."""
-    positive = (hidden * items[targets]).sum(-1)
-    negative = (hidden * items[negatives]).sum(-1)
+    positive = (hidden * F.embedding(targets, items)).sum(-1)  # F.embedding: a deterministic backward
+    negative = (hidden * F.embedding(negatives, items)).sum(-1)
     return -(F.logsigmoid(positive) + F.logsigmoid(-negative)).mean()
 
 
@@ -125,8 +125,8 @@ def sampled_softmax_loss(
     Correcting by ``log Q`` makes the sampled loss an unbiased estimate of the full softmax's gradient direction
     when negatives are drawn with probability ``Q`` (Bengio & Senecal 2008; Yi et al., RecSys 2019).
     """
-    positive = (hidden * items[targets]).sum(-1, keepdim=True) - log_q[targets, None]
-    negative = hidden @ items[negatives].T - log_q[negatives][None, :]
+    positive = (hidden * F.embedding(targets, items)).sum(-1, keepdim=True) - log_q[targets, None]
+    negative = hidden @ F.embedding(negatives, items).T - log_q[negatives][None, :]
     negative = negative.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
     logits = torch.cat([positive, negative], dim=1)
     return -torch.log_softmax(logits, dim=1)[:, 0].mean()
@@ -223,7 +223,10 @@ class _Network(nn.Module):
         return torch.cat([table[: self.n_items] + text, table[self.n_items :]])
 
     def hidden(self, inputs: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        return self.encoder(table[inputs], inputs)
+        # F.embedding, not table[inputs]: the backward of advanced indexing (index_put_ with accumulate) adds the
+        # rows of repeated ids in a thread-dependent order on CPU, so two runs with 2 threads differ in the last
+        # bits and, after a few hundred steps, in the recorded metrics; embedding's backward is deterministic.
+        return self.encoder(F.embedding(inputs, table), inputs)
 
 
 class SequentialRecommender(Recommender):
