@@ -71,9 +71,11 @@ bench: data
 bench-encoder: data
 	$(PY) scripts/bench_encoder.py
 
-# chapter 7's sequence models on ML-1M (hours on 2 cores): one results file per run in benchmarks/results/
+# chapter 7's sequence models on ML-1M (about 35 minutes per model on 2 cores, llmrec.benchmark.BENCHMARK_MODELS):
+# one results file per run in benchmarks/results/; BENCHMARK_MODELS=sasrec runs one model
+BENCHMARK_MODELS ?= sasrec sasrec-text gru4rec
 benchmark: data
-	$(PY) scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec --seeds 42
+	$(PY) scripts/benchmark.py --dataset ml-1m --models $(BENCHMARK_MODELS) --seeds 42
 # RecBole 1.2.1 in its own virtual environment (it needs numpy<2, pandas<3, scipy<1.13, setuptools<81), its Pop,
 # ItemKNN, BPR and SASRec and the book's models on RecBole's own leave-one-out split; writes
 # benchmarks/recbole_ml100k.json (committed; the results page shows it). Not part of `make test`. SASRec takes

@@ -84,7 +84,12 @@ def recbole_split(data, exported: dict) -> Split:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=20, help="most epochs of RecBole's BPR and SASRec (early stopping after 5 without gain) and of the book's BPR")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=20,
+        help="most epochs of RecBole's BPR and SASRec (early stopping after 5 without gain) and of the book's BPR",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--models",
