@@ -78,8 +78,9 @@ benchmark: data
 	$(PY) scripts/benchmark.py --dataset ml-1m --models $(BENCHMARK_MODELS) --seeds 42
 # RecBole 1.2.1 in its own virtual environment (it needs numpy<2, pandas<3, scipy<1.13, setuptools<81), its Pop,
 # ItemKNN, BPR and SASRec and the book's models on RecBole's own leave-one-out split; writes
-# benchmarks/recbole_ml100k.json (committed; the results page shows it). Not part of `make test`. SASRec takes
-# minutes per epoch on a shared 2-core CPU: `make compare-recbole RECBOLE_MODELS=Pop,ItemKNN,BPR` leaves it out.
+# benchmarks/recbole_ml100k.json (committed; the results page shows it). Not part of `make test`. RecBole's SASRec
+# takes about 4 minutes per epoch on one core (20 epochs: 85 min); `make compare-recbole RECBOLE_MODELS=Pop,ItemKNN,BPR`
+# leaves it out.
 RECBOLE_VENV := .venv-recbole
 RECBOLE_MODELS ?= Pop,ItemKNN,BPR,SASRec
 RECBOLE_EPOCHS ?= 20
