@@ -76,3 +76,12 @@ def test_load_results_names_the_bad_file(tmp_path: Path) -> None:
     (tmp_path / "sasrec-ml-1m-seed2.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="seed2.json"):
         load_results(tmp_path)
+
+
+def test_a_page_shows_the_command_without_the_machines_output_folder() -> None:
+    from llmrec.benchmark import shown_command
+
+    command = "python scripts/benchmark.py --dataset ml-1m --out /tmp/bench1m --threads 1"
+    assert shown_command(command) == "python scripts/benchmark.py --dataset ml-1m --out DIR --threads 1"
+    assert shown_command("python x.py --out=/work/a/b") == "python x.py --out=DIR"
+    assert shown_command("python x.py --outdir keep") == "python x.py --outdir keep"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -22,7 +23,15 @@ from typing import Any
 
 import torch
 
-__all__ = ["BENCHMARK_MODELS", "RESULT_FIELDS", "load_results", "result_path", "run_benchmark", "validate_result"]
+__all__ = [
+    "BENCHMARK_MODELS",
+    "RESULT_FIELDS",
+    "load_results",
+    "result_path",
+    "run_benchmark",
+    "shown_command",
+    "validate_result",
+]
 
 #: The chapter's models and the parameters ``make benchmark`` trains them with: the SASRec+ recipe on ML-1M (2 blocks,
 #: 1 head, d = 64, histories up to 200, full-softmax CE, early stopping on NDCG@10 of each user's last training
@@ -74,6 +83,12 @@ MACHINE_KEYS = ("cores", "torch_threads", "torch_version", "python_version", "pl
 
 def result_path(folder: str | Path, model: str, dataset: str, seed: int) -> Path:
     return Path(folder) / f"{model}-{dataset}-seed{seed}.json"
+
+
+def shown_command(command: str) -> str:
+    """A results file's command as a page shows it: the folder after ``--out`` is the machine's own (often a
+    scratch folder), so it is shown as ``DIR``; every other argument is kept."""
+    return re.sub(r"(--out)(=|\s+)\S+", r"\1\2DIR", command)
 
 
 def _git(*args: str) -> str:
