@@ -9,7 +9,10 @@ Runs (same protocols as notebook 08):
   data (is there any weight at which transfer helps?);
 * ``emcdr-mlp``: EMCDR with the one-hidden-layer perceptron map on ML-1M's genre domains, cold-in-target users;
 * ``lightgcn-joint``: LightGCN on the joint graph of both genre domains (the BiTGCF idea) for the same users;
-* ``lightgcn-long``: LightGCN on the book protocol (ML-100K, leave-one-out) trained longer than the notebook does.
+* ``lightgcn-long``: LightGCN on the book protocol (ML-100K, leave-one-out) trained longer than the notebook does;
+* ``sasrec-seeds``: SASRec pretrained on ML-1M and fine-tuned on ML-100K against SASRec trained on ML-100K alone,
+  with the notebook's settings, for three training seeds (``--seed``, 2024, 7), at 10 and 25 % of each user's
+  training events kept, the latest ones (the notebook's protocol) and the earliest ones (the MF protocol).
 
 Each file holds the metrics (NDCG@10 and HR@10 with a bootstrap interval over users), fit seconds, peak memory,
 command line, git commit, seed, and the machine (cores, torch version, threads).
@@ -30,13 +33,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from llmrec import evaluate, leave_one_out, load_dataset
+from llmrec import evaluate, leave_one_out, load_dataset, make_model
 from llmrec.models import EMCDR, LeastSquaresMF, LightGCN, MostPopular
 from llmrec.split import domain_split, genre_domains, hide_history, shrink_split
-from llmrec.transfer import bootstrap_interval, match_titles
+from llmrec.transfer import bootstrap_interval, item_map, match_titles, paired_comparison
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+#: notebook 08's parameters for the sequence model (chapter 7's SASRec settings)
+SEQ_OPTIONS = dict(
+    embedding_size=64, max_len=50, batch_size=64, learning_rate=3e-3, dropout=0.3, reg=1e-5, num_heads=2, patience=5
+)
+SEQ_EPOCHS, SEQ_PRETRAIN_EPOCHS = 40, 10
 TARGET_GENRES = ["Action", "Adventure", "Sci-Fi", "Thriller", "War", "Horror", "Western", "Fantasy"]
 
 
@@ -60,6 +68,39 @@ def genre_cold_split(seed: int):
         np.random.default_rng(seed).choice(np.flatnonzero(eligible), size=int(0.2 * eligible.sum()), replace=False)
     )
     return source, hide_history(target, cold)
+
+
+def sasrec_seeds(first_seed: int) -> dict:
+    """Per seed, protocol and share: target-only SASRec, SASRec from ML-1M (fine-tuned, and used as it is), the
+    relative gain of the fine-tuned transfer over target-only with its bootstrap interval and Wilcoxon p."""
+    small, big = load_dataset("ml-100k").interactions, load_dataset("ml-1m").interactions
+    pairs, _ = match_titles(small.items, big.items)
+    films = item_map(pairs, small.n_items)
+    split = leave_one_out(small)
+    out: dict = {}
+    for seed in (first_seed, 2024, 7):
+        options = SEQ_OPTIONS | {"seed": seed}
+        source = make_model("sasrec", **options, epochs=SEQ_PRETRAIN_EPOCHS).fit(big)
+        for latest in (True, False):
+            for fraction in (0.1, 0.25):
+                shrunk = shrink_split(split, fraction=fraction, latest=latest)
+                fit = shrunk.fit_data("test")
+                alone = evaluate(make_model("sasrec", **options, epochs=SEQ_EPOCHS).fit(fit), shrunk)
+                started = make_model("sasrec", **options, epochs=SEQ_EPOCHS, init_from=source, item_map=films)
+                moved = evaluate(started.fit(fit), shrunk)
+                as_is = make_model("sasrec", **options, epochs=0, init_from=source, item_map=films)
+                c = paired_comparison(moved.per_user["NDCG@10"], alone.per_user["NDCG@10"], 1000, seed=seed)
+                key = f"seed {seed}, {'last' if latest else 'first'} {fraction:.0%}"
+                out[f"{key}, target only"] = metrics(alone, seed)
+                out[f"{key}, ML-1M start"] = metrics(moved, seed) | {
+                    "relative": c.relative,
+                    "relative_low": c.relative_low,
+                    "relative_high": c.relative_high,
+                    "wilcoxon_p": c.wilcoxon_pvalue,
+                }
+                out[f"{key}, ML-1M as is"] = metrics(evaluate(as_is.fit(fit), shrunk), seed)
+                print(key, {k: round(v, 4) for k, v in out[f"{key}, ML-1M start"].items()}, flush=True)
+    return out
 
 
 def run(name: str, seed: int, epochs: int) -> dict:
@@ -93,6 +134,8 @@ def run(name: str, seed: int, epochs: int) -> dict:
         model = LightGCN(epochs=epochs, batch_size=2048, learning_rate=0.01, seed=seed, progress=True)
         out[name] = metrics(evaluate(model.fit(split.fit_data("test")), split), seed)
         out[name]["loss"] = model.losses_
+    elif name == "sasrec-seeds":
+        out = sasrec_seeds(seed)
     else:
         raise ValueError(f"unknown run {name!r}")
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -116,11 +159,14 @@ def run(name: str, seed: int, epochs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", nargs="+", default=["pull-sweep", "emcdr-mlp", "lightgcn-joint", "lightgcn-long"])
+    parser.add_argument(
+        "--runs", nargs="+", default=["pull-sweep", "emcdr-mlp", "lightgcn-joint", "lightgcn-long", "sasrec-seeds"]
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (the book's machines have 2 cores)")
     args = parser.parse_args()
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    torch.set_num_threads(args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in args.runs:
         record = run(name, args.seed, args.epochs)

@@ -23,6 +23,7 @@ from llmrec.models._sequential import (
     multitask_loss,
     sampled_bce_loss,
     sampled_softmax_loss,
+    transfer_weights,
 )
 from llmrec.testing import RecommenderContract, tiny_interactions
 from llmrec.text import TextEncoder
@@ -239,7 +240,7 @@ def cycles(n_users: int = 30, n_items: int = 12, cycle: int = 4) -> Interactions
 @pytest.mark.parametrize(
     "model",
     [
-        SASRec(embedding_size=32, max_len=10, epochs=40, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0),
+        SASRec(embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0),
         SASRec(loss="bce", embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2),
         GRU4Rec(embedding_size=32, max_len=10, epochs=40, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0),
         LongShortInterest(embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2),
@@ -337,3 +338,82 @@ def test_registered_names() -> None:
 def test_transformer_layer_is_the_library_block() -> None:
     encoder = SASRecEncoder(8, 2, 1, 8, 5, 0.1)
     assert all(isinstance(layer, nn.TransformerEncoderLayer) and layer.norm_first for layer in encoder.layers)
+
+
+# ------------------------------------------------------------------------------------------------------ transfer
+def renumbered(data: Interactions, new_id: np.ndarray, users: int) -> Interactions:
+    """The first ``users`` users of ``data`` on a platform whose item ``new_id[j]`` is ``data``'s item ``j``."""
+    frame = data.frame[data.frame["user"] < users].assign(item=lambda f: new_id[f["item"].to_numpy()])
+    return Interactions(frame.reset_index(drop=True), users, len(new_id))
+
+
+def test_transfer_copies_the_encoder_and_the_matched_item_rows() -> None:
+    source = SASRec(**{**SMALL, "max_len": 10}).fit(cycles())
+    item_map = np.array([2, -1, 0, 11, 5, -1], dtype=np.int64)  # target item j is source item item_map[j]
+    target = SASRec(**SMALL)  # max_len 8 < 10: the first 8 learned positions are taken
+    network = target._build(tiny_interactions(n_items=6, per_user=4))
+    before = network.item_embedding.weight.detach().clone()
+    copied = transfer_weights(network, source.network_, item_map, 6, 12)
+    assert copied == 4
+    table, given = network.item_embedding.weight, source.network_.item_embedding.weight
+    for j, s in enumerate(item_map):
+        assert torch.equal(table[j], given[s] if s >= 0 else before[j])
+    assert torch.equal(table[6:8], given[12:14])  # <bos>, <pad>
+    assert torch.equal(network.encoder.positions.weight, source.network_.encoder.positions.weight[:8])
+    for name, value in network.encoder.state_dict().items():
+        if name != "positions.weight":
+            assert torch.equal(value, source.network_.encoder.state_dict()[name]), name
+
+
+def test_a_transferred_model_carries_a_planted_pattern_to_a_new_platform() -> None:
+    source = SASRec(embedding_size=32, max_len=10, epochs=40, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0)
+    source.fit(cycles())
+    new_id = np.random.default_rng(0).permutation(12)  # the same films under other ids
+    target_data = renumbered(cycles(), new_id, users=6)
+    item_map = np.argsort(new_id)  # target item new_id[j] is source item j
+    # barely trained on the target (one epoch at a tiny rate): what it ranks comes from the source
+    few = {"embedding_size": 32, "max_len": 10, "epochs": 1, "batch_size": 8, "learning_rate": 1e-6, "seed": 0}
+    transferred = SASRec(init_from=source, item_map=item_map, **few).fit(target_data)
+    alone = SASRec(**few).fit(target_data)
+    indptr, items = target_data.sequences()
+    expected = new_id[(item_map[items[indptr[1:] - 1]] + 1) % 4]  # the next film of the cycle, in target ids
+    users = torch.arange(target_data.n_users)
+    assert transferred.score(users).argmax(dim=1).tolist() == expected.tolist()
+    assert alone.score(users).argmax(dim=1).tolist() != expected.tolist()
+    assert transferred.transferred_items_ == 12
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"item_map": np.zeros(5, dtype=np.int64)}, "go together"),
+        ({"init_from": SASRec(**SMALL), "item_map": np.zeros(5, dtype=np.int64)}, "fitted SASRec"),
+    ],
+)
+def test_transfer_options_are_checked(options, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        SASRec(**SMALL, **options)
+
+
+def test_a_wrong_item_map_or_architecture_is_refused() -> None:
+    source = SASRec(**SMALL).fit(cycles())
+    data = tiny_interactions(n_items=6, per_user=4)
+    with pytest.raises(ValueError, match="one entry per item"):
+        SASRec(**SMALL, init_from=source, item_map=np.zeros(4, dtype=np.int64)).fit(data)
+    with pytest.raises(ValueError, match="must lie in -1..11"):
+        SASRec(**SMALL, init_from=source, item_map=np.full(6, 12, dtype=np.int64)).fit(data)
+    with pytest.raises(ValueError, match="fitted SASRec"):
+        SASRec(**SMALL, init_from=GRU4Rec(**SMALL).fit(cycles()), item_map=np.zeros(5, dtype=np.int64))
+    wider = SASRec(**{**SMALL, "num_layers": 3}).fit(cycles())
+    with pytest.raises(ValueError, match="the source has parameters this model lacks"):
+        SASRec(**SMALL, init_from=wider, item_map=np.zeros(6, dtype=np.int64)).fit(data)
+
+
+def test_zero_epochs_uses_the_transferred_model_as_it_is() -> None:
+    source = SASRec(**SMALL).fit(cycles())
+    as_is = SASRec(**{**SMALL, "epochs": 0}, init_from=source, item_map=np.arange(12)).fit(cycles())
+    users = torch.arange(cycles().n_users)
+    assert torch.equal(as_is.score(users), source.score(users))  # same weights, same histories
+    assert as_is.history_.epochs == 0
+    with pytest.raises(ValueError, match="only a model with init_from may use 0"):
+        SASRec(**{**SMALL, "epochs": 0})

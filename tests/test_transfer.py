@@ -23,7 +23,7 @@ from llmrec.split import (
     shrink_split,
 )
 from llmrec.testing import RecommenderContract, planted_interactions, tiny_interactions
-from llmrec.transfer import fit_linear_map, fit_mlp_map, match_titles, normalise_title
+from llmrec.transfer import fit_linear_map, fit_mlp_map, item_map, match_titles, normalise_title
 
 
 def hand_data() -> Interactions:
@@ -55,6 +55,10 @@ def test_keep_first_k_and_fraction_by_time() -> None:
     assert sorted(keep_first(data, fraction=0.5).frame["item"]) == [0, 1, 4]
     assert sorted(keep_first(data, fraction=0.1).frame["item"]) == [0, 4]
     assert sorted(keep_first(data, k=0, users=[1]).frame["item"]) == [0, 1, 2, 3]
+    # the latest events instead: user 0's last two are items 2 (t=3) and 3 (t=4); of user 1's tie the later row
+    assert sorted(keep_first(data, k=2, latest=True).frame["item"]) == [2, 3, 4, 5]
+    assert sorted(keep_first(data, k=1, latest=True).frame["item"]) == [3, 5]
+    assert sorted(keep_first(data, fraction=0.5, latest=True).frame["item"]) == [2, 3, 5]
     with pytest.raises(ValueError, match="exactly one"):
         keep_first(data)
     with pytest.raises(ValueError, match="fraction"):
@@ -70,6 +74,13 @@ def test_shrink_split_keeps_the_test_targets() -> None:
     # 6 events: 4 fitted (train + validation) per user -> ceil(0.25 * 5)... the fitted data has 5 events per user
     assert (shrunk.fit_data("test").user_counts()[:-1] == 2).all()  # ceil(0.25 * 5) = 2
     assert (shrink_split(split, k=3).fit_data("test").user_counts()[:-1] == 3).all()
+    latest = shrink_split(split, fraction=0.25, latest=True)
+    assert latest.test.frame.equals(split.test.frame) and "last 25%" in latest.name
+    fitted = split.fit_data("test").frame
+    last_two = fitted.sort_values(["user", "timestamp"]).groupby("user").tail(2)
+    assert sorted(map(tuple, latest.fit_data("test").frame[["user", "item"]].to_numpy())) == sorted(
+        map(tuple, last_two[["user", "item"]].to_numpy())
+    )
 
 
 def test_genre_domains_and_domain_split() -> None:
@@ -141,6 +152,9 @@ def test_match_titles_by_rules() -> None:
         [4, 5, 3],  # title unique in the source, year differs
     ]
     assert unmatched.index.tolist() == [5, 6]  # no Star Wars; "Heat" (2001) is ambiguous by title alone
+    assert item_map(pairs, len(target)).tolist() == [0, 1, 2, 3, 5, -1, -1]
+    with pytest.raises(ValueError, match="outside 0..3"):
+        item_map(pairs, 4)
 
 
 # ------------------------------------------------------------------------------------------------- CMF / MF

@@ -4,7 +4,7 @@ All helpers are deterministic and keep the id space: they select rows of an :cla
 user's chronological position (timestamp, ties broken by file order, as everywhere in the package).
 
 * :func:`keep_first` -- the first ``k`` events, or the first ``ceil(p * n_u)`` events, of each user's history
-  (the shrinking target-data settings);
+  (the shrinking target-data settings), or with ``latest=True`` the last ones;
 * :func:`shrink_split` -- a leave-one-out split whose fitted data is shrunk that way, with the test targets unchanged;
 * :func:`genre_domains` and :func:`domain_split` -- two item domains of one platform with the same users;
 * :func:`sample_users` and :func:`hide_history` -- a group of users whose history (in a domain) is hidden except
@@ -51,10 +51,11 @@ def keep_first(
     k: int | None = None,
     fraction: float | None = None,
     users: Iterable[int] | None = None,
+    latest: bool = False,
 ) -> Interactions:
     """Each user's first events: ``k`` of them (``min(k, n_u)``), or ``max(1, ceil(fraction * n_u))`` when
-    ``fraction`` is given; exactly one of ``k`` and ``fraction``. ``users`` limits the truncation to those users
-    (the others keep everything)."""
+    ``fraction`` is given; exactly one of ``k`` and ``fraction``. ``latest=True`` keeps as many of the user's
+    *last* events instead. ``users`` limits the truncation to those users (the others keep everything)."""
     if (k is None) == (fraction is None):
         raise ValueError("give exactly one of k and fraction")
     if k is not None and k < 0:
@@ -62,6 +63,8 @@ def keep_first(
     if fraction is not None and not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     position, n_user = chronological_position(data)
+    if latest:
+        position = n_user - 1 - position  # counted from the user's last event
     limit = np.full(len(position), k) if k is not None else np.maximum(1, np.ceil(fraction * n_user - 1e-9))
     keep = position < limit
     if users is not None:
@@ -71,12 +74,12 @@ def keep_first(
     return data.with_frame(data.frame[keep])
 
 
-def shrink_split(split: Split, k: int | None = None, fraction: float | None = None) -> Split:
+def shrink_split(split: Split, k: int | None = None, fraction: float | None = None, latest: bool = False) -> Split:
     """The split with its fitted data (``split.fit_data("test")``: train and validation) cut to each user's first
-    ``k`` events or first ``fraction`` of events (:func:`keep_first`); the test targets are unchanged and the
-    validation part is empty (evaluate at the test stage)."""
-    fitted = keep_first(split.fit_data("test"), k=k, fraction=fraction)
-    label = f"first {k}" if k is not None else f"first {fraction:.0%}"
+    ``k`` events or first ``fraction`` of events, or the last ones with ``latest=True`` (:func:`keep_first`); the
+    test targets are unchanged and the validation part is empty (evaluate at the test stage)."""
+    fitted = keep_first(split.fit_data("test"), k=k, fraction=fraction, latest=latest)
+    label = ("last" if latest else "first") + (f" {k}" if k is not None else f" {fraction:.0%}")
     empty = split.validation.with_frame(split.validation.frame.iloc[:0])
     return Split(fitted, empty, split.test, f"{split.name}, {label} of the fitted data")
 

@@ -16,6 +16,12 @@ Training predicts the next item at every real position of every history (teacher
   softmax over ``{positive} + negatives`` with logits ``h.e_j - log Q_j`` (the log-Q correction),
   :func:`sampled_softmax_loss`.
 
+Transfer (chapter: *Interest transfer and cold start*): ``init_from`` a fitted model of the same class and width
+(trained on another platform) and ``item_map`` (this data's item ``j`` -> the source's item id, -1 when the film has
+no match) start training from the source's weights: the encoder's parameters are copied (learned positions up to
+this model's ``max_len``), the item embedding of a matched item is the source's row, an unmatched one keeps its
+random start (:func:`transfer_weights`). Fine-tuning then proceeds as usual; ``epochs=0`` uses the source as it is.
+
 Options every encoder gets: text-enhanced item embeddings ``e_j = id_j + text_weight * A(x_j)`` with ``x_j`` the
 all-MiniLM-L6-v2 vector of the item's text and ``A`` a small trainable adapter (:class:`TextAdapter`), and a
 multi-task genre head ``L = L_next + genre_weight * L_genre`` (:func:`multitask_loss`).
@@ -37,7 +43,7 @@ from torch import nn
 
 from .._interactions import Interactions
 from .._seed import torch_generator
-from ..training import Trainer, holdout_last, ranking_validator
+from ..training import Trainer, TrainingHistory, holdout_last, ranking_validator
 from ._base import Recommender
 from ._gpt import right_padded_sequences
 
@@ -50,6 +56,7 @@ __all__ = [
     "multitask_loss",
     "sampled_bce_loss",
     "sampled_softmax_loss",
+    "transfer_weights",
 ]
 
 LOSSES = ("ce", "bce", "sampled")
@@ -201,6 +208,50 @@ class TextAdapter(nn.Module):
         return (weights[..., None] * projected).sum(1)
 
 
+def transfer_weights(target: nn.Module, source: nn.Module, item_map: np.ndarray, n_items: int, n_source: int) -> int:
+    """Copy a fitted source network's weights into ``target`` (chapter: *Interest transfer and cold start*).
+
+    Every parameter of the target except the item table is copied from the source parameter of the same name; a
+    learned position table may be longer in the source (its first rows are taken). Item rows: ``target[j] =
+    source[item_map[j]]`` where ``item_map[j] >= 0``; the ``<bos>`` and ``<pad>`` rows (``n_items``,
+    ``n_items + 1``) take the source's (``n_source``, ``n_source + 1``). Returns the number of items copied.
+    Raises ``ValueError`` naming the parameter whose shape cannot be carried over.
+    """
+    item_map = np.asarray(item_map)
+    if item_map.shape != (n_items,) or not np.issubdtype(item_map.dtype, np.integer):
+        raise ValueError(f"item_map must be an integer array with one entry per item ({n_items}), got {item_map.shape}")
+    if item_map.max(initial=-1) >= n_source or item_map.min(initial=0) < -1:
+        raise ValueError(f"item_map entries must lie in -1..{n_source - 1} (the source's items; -1: no match)")
+    source_state = source.state_dict()
+    copied = {}
+    for name, value in target.state_dict().items():
+        if name == "item_embedding.weight":
+            continue
+        if name not in source_state:
+            raise ValueError(f"init_from: the source model has no parameter {name!r} (a different architecture?)")
+        given = source_state[name]
+        if given.shape == value.shape:
+            copied[name] = given.clone()
+        elif name.endswith("positions.weight") and given.shape[1:] == value.shape[1:] and len(given) >= len(value):
+            copied[name] = given[: len(value)].clone()
+        else:
+            raise ValueError(
+                f"init_from: parameter {name!r} has shape {tuple(given.shape)} in the source, {tuple(value.shape)} here"
+            )
+    missing = set(source_state) - set(target.state_dict()) - {"item_embedding.weight"}
+    if missing:
+        raise ValueError(f"init_from: the source has parameters this model lacks: {sorted(missing)}")
+    target.load_state_dict(copied, strict=False)
+    with torch.no_grad():
+        table, given = target.item_embedding.weight, source.item_embedding.weight
+        if table.shape[1] != given.shape[1]:
+            raise ValueError(f"init_from: embedding_size {given.shape[1]} in the source, {table.shape[1]} here")
+        matched = torch.from_numpy(np.flatnonzero(item_map >= 0))
+        table[matched] = given[torch.from_numpy(item_map[item_map >= 0].astype(np.int64))]
+        table[n_items : n_items + 2] = given[n_source : n_source + 2]
+    return int(len(matched))
+
+
 class _Network(nn.Module):
     """Item table (ids + optional text adapter), an encoder, optional genre head."""
 
@@ -262,6 +313,8 @@ class SequentialRecommender(Recommender):
         text_model: Any = None,
         text_experts: int = 1,
         genre_weight: float = 0.0,
+        init_from: SequentialRecommender | None = None,
+        item_map: np.ndarray | None = None,
         seed: int = 42,
         progress: bool = False,
     ) -> None:
@@ -269,8 +322,11 @@ class SequentialRecommender(Recommender):
             raise ValueError(f"embedding_size and batch_size must be >= 1, got {embedding_size} and {batch_size}")
         if max_len < 2:
             raise ValueError(f"max_len must be >= 2 (<bos> and at least one item), got {max_len}")
-        if epochs < 1:
-            raise ValueError(f"epochs must be >= 1 (0 would leave the model untrained), got {epochs}")
+        if epochs < 0 or (epochs == 0 and init_from is None):
+            raise ValueError(
+                f"epochs must be >= 1 (0 would leave the model untrained; only a model with init_from may use 0), "
+                f"got {epochs}"
+            )
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if loss == "sampled" and num_negatives < 1:
@@ -295,6 +351,11 @@ class SequentialRecommender(Recommender):
         self.decay = decay
         self.bucket, self.text_weight, self.text_model = bucket, text_weight, text_model
         self.text_experts = text_experts
+        if (init_from is None) != (item_map is None):
+            raise ValueError("init_from and item_map go together: a fitted source model and its item id map")
+        if init_from is not None and (type(init_from) is not type(self) or not getattr(init_from, "_fitted", False)):
+            raise ValueError(f"init_from must be a fitted {type(self).__name__}, got {type(init_from).__name__}")
+        self.init_from, self.item_map = init_from, item_map
         self.genre_weight, self.seed, self.progress = genre_weight, seed, progress
 
     # ------------------------------------------------------------------------------------------------- building
@@ -325,6 +386,10 @@ class SequentialRecommender(Recommender):
                 torch.manual_seed(self.seed + 1)
                 network.text_adapter = TextAdapter(vectors.shape[1], self.embedding_size, self.text_experts)
             network.text_weight = float(self.text_weight)
+        if self.init_from is not None:
+            self.transferred_items_ = transfer_weights(
+                network, self.init_from.network_, self.item_map, train.n_items, self.init_from.n_items
+            )
         return network
 
     def _set_sequences(self, data: Interactions) -> None:
@@ -346,7 +411,7 @@ class SequentialRecommender(Recommender):
         if held_out is not None:
             validate = ranking_validator(self._score_batch, fit_data.matrix(), held_out.matrix(), k=10)
         trainer = Trainer(
-            self.epochs,
+            max(self.epochs, 1),  # epochs=0 (a transferred model used as it is) never reaches the trainer
             self.learning_rate,
             weight_decay=self.reg,
             optimizer="adam",
@@ -360,6 +425,12 @@ class SequentialRecommender(Recommender):
         with torch.random.fork_rng():  # initialisation and dropout draw from one stream of torch's generator
             torch.manual_seed(self.seed)
             self.network_ = self._build(train)
+            if self.epochs == 0:  # a transferred model used as it is
+                self.network_.eval()
+                self._set_sequences(train)
+                self.history_ = TrainingHistory()
+                self.losses_ = self.history_.loss
+                return
             self.history_ = trainer.fit(
                 self.network_,
                 self._epoch_batches,

@@ -3,7 +3,7 @@
 from ._compare import PairedComparison, bootstrap_interval, paired_comparison
 from ._mapping import MLPMap, fit_linear_map, fit_mlp_map
 from ._profiles import distinct_profiles, occupation_phrase, profile_texts
-from ._titles import match_titles, normalise_title, title_aliases
+from ._titles import item_map, match_titles, normalise_title, title_aliases
 
 __all__ = [
     "MLPMap",
@@ -11,6 +11,7 @@ __all__ = [
     "bootstrap_interval",
     "paired_comparison",
     "fit_linear_map",
+    "item_map",
     "fit_mlp_map",
     "match_titles",
     "distinct_profiles",

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["match_titles", "normalise_title", "title_aliases"]
+__all__ = ["item_map", "match_titles", "normalise_title", "title_aliases"]
 
 #: Articles that MovieLens moves to the end of a title ("Godfather, The"), in the languages it has.
 ARTICLES = ("the", "a", "an", "il", "la", "le", "les", "l'", "el", "los", "las", "das", "der", "die", "det", "den")
@@ -105,3 +106,16 @@ def match_titles(target: pd.DataFrame, source: pd.DataFrame) -> tuple[pd.DataFra
     matched["target_title"] = target.loc[matched["target_item"], "title"].to_numpy()
     matched["source_title"] = source.loc[matched["source_item"], "title"].to_numpy()
     return matched, target.loc[remaining.index]
+
+
+def item_map(pairs: pd.DataFrame, n_items: int) -> np.ndarray:
+    """``(n_items,)`` int64 array: the source item matched to each target item (``pairs`` from
+    :func:`match_titles`), -1 where there is none; the ``item_map`` of a transferred sequence model."""
+    mapped = np.full(n_items, -1, dtype=np.int64)
+    targets = pairs["target_item"].to_numpy(dtype=np.int64)
+    if len(targets) and (targets.min() < 0 or targets.max() >= n_items):
+        raise ValueError(f"pairs name target items outside 0..{n_items - 1}")
+    if len(np.unique(targets)) != len(targets):
+        raise ValueError("pairs match a target item more than once")
+    mapped[targets] = pairs["source_item"].to_numpy(dtype=np.int64)
+    return mapped
