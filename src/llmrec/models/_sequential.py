@@ -41,11 +41,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._interactions import Interactions
+from .._interactions import Interactions, rank_from_end
 from .._seed import torch_generator
 from ..training import Trainer, TrainingHistory, holdout_last, ranking_validator
 from ._base import Recommender
-from ._gpt import right_padded_sequences
 
 __all__ = [
     "SequentialRecommender",
@@ -54,6 +53,7 @@ __all__ = [
     "genre_matrix",
     "length_buckets",
     "multitask_loss",
+    "right_padded_sequences",
     "sampled_bce_loss",
     "sampled_softmax_loss",
     "transfer_weights",
@@ -150,6 +150,24 @@ def multitask_loss(
 
 
 # ------------------------------------------------------------------------------------------------------- helpers
+def right_padded_sequences(indptr: np.ndarray, items: np.ndarray, max_len: int, bos: int, pad: int) -> np.ndarray:
+    """``(n_users, max_len)`` rows ``[bos, i_1, ..., i_T, pad, ...]`` keeping each user's latest items.
+
+    The begin token gives users with an empty history a position to predict from. Right padding keeps every real
+    token's causal window free of padding, so no attention row is fully masked (a fully masked row is NaN).
+    Vectorised: each item's column is computed from its distance to the end of its user's history.
+    """
+    n_users = len(indptr) - 1
+    lengths = np.minimum(np.diff(indptr), max_len - 1)
+    out = np.full((n_users, max_len), pad, dtype=np.int64)
+    out[:, 0] = bos
+    user = np.repeat(np.arange(n_users), np.diff(indptr))
+    from_end = rank_from_end(user, n_users)  # 0 for the latest item
+    keep = from_end < lengths[user]
+    out[user[keep], lengths[user[keep]] - from_end[keep]] = items[keep]
+    return out
+
+
 def genre_matrix(items: pd.DataFrame | None, n_items: int) -> tuple[torch.Tensor, list[str]]:
     """Multi-hot ``(n_items, G)`` float matrix of each item's genres and the sorted genre vocabulary."""
     if items is None or "genres" not in items.columns:
@@ -284,8 +302,9 @@ class SequentialRecommender(Recommender):
     """Base of the next-item models (see the module docstring); subclasses build the causal encoder in
     :meth:`_encoder` as an ``nn.Module`` mapping ``(embedded (B, T, d), ids (B, T)) -> hidden (B, T, d)``.
 
-    Training runs in the shared :class:`~llmrec.training.Trainer` (Adam with L2 weight decay ``reg``; linear
-    warm-up over ``warmup_steps`` and ``decay="cosine"`` optional). ``patience``: when set, each user's last
+    Training runs in the shared :class:`~llmrec.training.Trainer` (``optimizer``: Adam with L2 penalty ``reg``, or
+    AdamW with decoupled decay ``reg``; linear warm-up over ``warmup_steps`` and ``decay="cosine"`` optional).
+    ``patience``: when set, each user's last
     training event is held out (:func:`~llmrec.training.holdout_last`), NDCG@10 on those events (full ranking,
     seen items masked) is measured after every epoch, training stops after ``patience`` epochs without
     improvement and the best epoch's weights are kept; the held-out events are inputs again for scoring.
@@ -305,6 +324,7 @@ class SequentialRecommender(Recommender):
         batch_size: int = 128,
         learning_rate: float = 1e-3,
         reg: float = 0.0,
+        optimizer: str = "adam",
         warmup_steps: int = 0,
         decay: str = "none",
         patience: int | None = None,
@@ -337,6 +357,10 @@ class SequentialRecommender(Recommender):
             raise ValueError(
                 f"learning_rate must be > 0, reg and warmup_steps >= 0; got {learning_rate}, {reg}, {warmup_steps}"
             )
+        if optimizer not in ("adam", "adamw"):
+            raise ValueError(
+                f"optimizer must be 'adam' (L2 penalty reg) or 'adamw' (decoupled decay reg), got {optimizer!r}"
+            )
         if decay not in ("none", "cosine"):
             raise ValueError(f"decay must be 'none' or 'cosine', got {decay!r}")
         if patience is not None and patience < 1:
@@ -348,7 +372,7 @@ class SequentialRecommender(Recommender):
         self.embedding_size, self.max_len, self.dropout = embedding_size, max_len, dropout
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
-        self.decay = decay
+        self.decay, self.optimizer = decay, optimizer
         self.bucket, self.text_weight, self.text_model = bucket, text_weight, text_model
         self.text_experts = text_experts
         if (init_from is None) != (item_map is None):
@@ -414,7 +438,7 @@ class SequentialRecommender(Recommender):
             max(self.epochs, 1),  # epochs=0 (a transferred model used as it is) never reaches the trainer
             self.learning_rate,
             weight_decay=self.reg,
-            optimizer="adam",
+            optimizer=self.optimizer,
             patience=self.patience,
             warmup_steps=self.warmup_steps,
             decay=self.decay,
