@@ -14,7 +14,7 @@ import torch
 from llmrec import Interactions
 from llmrec.models import BPR, FineTunedText, GPTRecommender, TwoTower
 from llmrec.testing import tiny_interactions
-from llmrec.training import Trainer, holdout_last, ranking_validator
+from llmrec.training import Trainer, holdout_last, ranking_validator, sample_target_users
 
 
 def _quadratic(target: float = 3.0):
@@ -194,6 +194,33 @@ def _planted() -> Interactions:
 
 def _moved(before: list[torch.Tensor], after: list[torch.Tensor]) -> float:
     return max(float((a - b).abs().max()) for a, b in zip(before, after, strict=True))
+
+
+def test_sample_target_users_keeps_whole_rows_of_a_seeded_sample() -> None:
+    targets = sp.csr_matrix(np.array([[1, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1]], dtype=np.float32))
+    sampled = sample_target_users(targets, 2, seed=0)
+    kept = np.flatnonzero(np.diff(sampled.indptr))
+    assert len(kept) == 2 and set(kept) <= {0, 2, 3, 4}  # users with a target only
+    for user in kept:  # a kept user keeps all of its targets
+        assert (sampled[user].toarray() == targets[user].toarray()).all()
+    assert (sample_target_users(targets, 2, seed=0) != sampled).nnz == 0  # seeded
+    assert sample_target_users(targets, None, seed=0) is targets
+    assert sample_target_users(targets, 4, seed=0) is targets  # all four users with a target
+    with pytest.raises(ValueError, match=">= 1"):
+        sample_target_users(targets, 0, seed=0)
+
+
+def test_sequence_models_validate_on_a_user_sample() -> None:
+    data = tiny_interactions()
+    full = GPTRecommender(embedding_size=16, max_len=8, epochs=3, batch_size=4, patience=2, seed=0).fit(data)
+    sample = GPTRecommender(
+        embedding_size=16, max_len=8, epochs=3, batch_size=4, patience=2, validation_users=3, seed=0
+    ).fit(data)
+    assert len(sample.history_.validation) == len(sample.history_.loss) >= 1
+    assert sample.history_.loss[0] == full.history_.loss[0]  # the same training, a different yardstick
+    assert sample.history_.validation != full.history_.validation
+    with pytest.raises(ValueError, match="validation_users"):
+        GPTRecommender(validation_users=0)
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ from tqdm import tqdm  # text bars: tqdm.auto wants ipywidgets in a notebook and
 from ._interactions import Interactions, rank_from_end
 from ._seed import torch_generator
 
-__all__ = ["Trainer", "TrainingHistory", "freeze_below", "holdout_last", "ranking_validator"]
+__all__ = ["Trainer", "TrainingHistory", "freeze_below", "holdout_last", "ranking_validator", "sample_target_users"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 DECAYS = ("none", "cosine")
@@ -290,6 +290,23 @@ def ranking_validator(
         return result.summary()[f"{metric}@{k}"]
 
     return validate
+
+
+def sample_target_users(targets: sp.csr_matrix, n_users: int | None, seed: int) -> sp.csr_matrix:
+    """``targets`` with the rows of all but ``n_users`` users who have a target emptied (a seeded uniform sample;
+    ``None`` or at least as many users as there are keeps every row). Validating on a sample of users costs
+    proportionally less; its NDCG@10 estimates the full one with a standard error of about
+    ``sd / sqrt(n_users)``."""
+    with_target = np.flatnonzero(np.diff(targets.indptr))
+    if n_users is None or n_users >= len(with_target):
+        return targets
+    if n_users < 1:
+        raise ValueError(f"validation users must be None or >= 1, got {n_users}")
+    keep = np.zeros(targets.shape[0])
+    keep[np.random.default_rng(seed).choice(with_target, size=n_users, replace=False)] = 1.0
+    sampled = (sp.diags(keep) @ targets).tocsr()
+    sampled.eliminate_zeros()
+    return sampled
 
 
 def freeze_below(model: torch.nn.Module, trainable_layers: int | None) -> None:

@@ -36,6 +36,8 @@ class GPT2Encoder(nn.Module):
 
         config = GPT2Config(
             vocab_size=1,
+            bos_token_id=0,  # GPT-2's own token table (a vocabulary of one) is not used
+            eos_token_id=0,
             n_positions=max_len,
             n_embd=embedding_size,
             n_layer=num_layers,

@@ -43,7 +43,7 @@ from torch import nn
 
 from .._interactions import Interactions, rank_from_end
 from .._seed import torch_generator
-from ..training import Trainer, TrainingHistory, holdout_last, ranking_validator
+from ..training import Trainer, TrainingHistory, holdout_last, ranking_validator, sample_target_users
 from ._base import Recommender
 
 __all__ = [
@@ -308,6 +308,7 @@ class SequentialRecommender(Recommender):
     training event is held out (:func:`~llmrec.training.holdout_last`), NDCG@10 on those events (full ranking,
     seen items masked) is measured after every epoch, training stops after ``patience`` epochs without
     improvement and the best epoch's weights are kept; the held-out events are inputs again for scoring.
+    ``validation_users``: validate on a seeded sample of that many users (:func:`~llmrec.training.sample_target_users`).
     ``history_`` (:class:`~llmrec.training.TrainingHistory`) keeps the per-epoch record.
     """
 
@@ -328,6 +329,7 @@ class SequentialRecommender(Recommender):
         warmup_steps: int = 0,
         decay: str = "none",
         patience: int | None = None,
+        validation_users: int | None = None,
         bucket: bool = True,
         text_weight: float = 0.0,
         text_model: Any = None,
@@ -365,6 +367,8 @@ class SequentialRecommender(Recommender):
             raise ValueError(f"decay must be 'none' or 'cosine', got {decay!r}")
         if patience is not None and patience < 1:
             raise ValueError(f"patience must be None or >= 1, got {patience}")
+        if validation_users is not None and validation_users < 1:
+            raise ValueError(f"validation_users must be None or >= 1, got {validation_users}")
         if genre_weight < 0:
             raise ValueError(f"genre_weight must be >= 0, got {genre_weight}")
         if text_experts < 1:
@@ -372,7 +376,7 @@ class SequentialRecommender(Recommender):
         self.embedding_size, self.max_len, self.dropout = embedding_size, max_len, dropout
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
-        self.decay, self.optimizer = decay, optimizer
+        self.decay, self.optimizer, self.validation_users = decay, optimizer, validation_users
         self.bucket, self.text_weight, self.text_model = bucket, text_weight, text_model
         self.text_experts = text_experts
         if (init_from is None) != (item_map is None):
@@ -433,7 +437,8 @@ class SequentialRecommender(Recommender):
             raise ValueError(f"{type(self).__name__}: no user has an item to predict, so training would be a no-op")
         validate = None
         if held_out is not None:
-            validate = ranking_validator(self._score_batch, fit_data.matrix(), held_out.matrix(), k=10)
+            targets = sample_target_users(held_out.matrix(), self.validation_users, self.seed)
+            validate = ranking_validator(self._score_batch, fit_data.matrix(), targets, k=10)
         trainer = Trainer(
             max(self.epochs, 1),  # epochs=0 (a transferred model used as it is) never reaches the trainer
             self.learning_rate,
