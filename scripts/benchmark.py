@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--params", default="{}", help='JSON overrides per model, e.g. \'{"sasrec": {"epochs": 3}}\'')
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the book's machines have 2 cores)")
+    parser.add_argument(
+        "--tag", default="", help="names a variant of the recipe: <model>-<tag>-<dataset>-seed<seed>.json"
+    )
     parser.add_argument("--skip-existing", action="store_true", help="do not re-run a model whose file exists")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -38,16 +41,17 @@ def main() -> None:
         raise SystemExit(f"--params names models that are not run: {unknown}")
     for seed in args.seeds:
         for model in args.models:
-            if args.skip_existing and result_path(args.out, model, args.dataset, seed).exists():
+            if args.skip_existing and result_path(args.out, model, args.dataset, seed, args.tag).exists():
                 print(f"{model} seed {seed}: results file exists, skipped")
                 continue
             params = {**BENCHMARK_MODELS.get(model, {}), **overrides.get(model, {})}
-            record = run_benchmark(model, args.dataset, seed, params, folder=args.out)
+            record = run_benchmark(model, args.dataset, seed, params, folder=args.out, tag=args.tag)
+            path = result_path(args.out, model, args.dataset, seed, args.tag)
             metrics = record["metrics"]
             print(
                 f"{model} {args.dataset} seed {seed}: NDCG@10 {metrics['NDCG@10']:.4f} HR@10 {metrics['HR@10']:.4f} "
                 f"epochs {record['epochs']} (best {record['best_epoch']}), fit {record['fit_seconds'] / 60:.1f} min, "
-                f"peak {record['peak_memory_mb']:.0f} MB -> {result_path(args.out, model, args.dataset, seed)}",
+                f"peak {record['peak_memory_mb']:.0f} MB -> {path}",
                 flush=True,
             )
 

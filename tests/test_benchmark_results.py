@@ -45,7 +45,8 @@ EXAMPLE = {
 
 def test_committed_results_files_follow_the_schema() -> None:
     for record in load_results(RESULTS):  # raises naming the file and field
-        assert result_path(RESULTS, record["model"], record["dataset"], record["seed"]).is_file()
+        path = result_path(RESULTS, record["model"], record["dataset"], record["seed"], record.get("tag", ""))
+        assert path.is_file()
         assert set(record) >= set(RESULT_FIELDS)
 
 
@@ -85,3 +86,10 @@ def test_a_page_shows_the_command_without_the_machines_output_folder() -> None:
     assert shown_command(command) == "python scripts/benchmark.py --dataset ml-1m --out DIR --threads 1"
     assert shown_command("python x.py --out=/work/a/b") == "python x.py --out=DIR"
     assert shown_command("python x.py --outdir keep") == "python x.py --outdir keep"
+
+
+def test_a_tag_names_a_variant_in_the_file_name() -> None:
+    assert result_path("d", "sasrec", "ml-1m", 42).name == "sasrec-ml-1m-seed42.json"
+    assert result_path("d", "sasrec", "ml-1m", 42, "long").name == "sasrec-long-ml-1m-seed42.json"
+    with pytest.raises(ValueError, match="tag"):
+        result_path("d", "sasrec", "ml-1m", 42, "Long run")

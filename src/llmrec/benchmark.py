@@ -53,7 +53,7 @@ BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
 }
 
 #: Field -> type of every results file (``validate_result`` checks them). ``epoch_seconds`` is training time per
-#: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``validation_seconds`` and
+#: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``tag`` (a recipe variant), ``validation_seconds`` and
 #: ``total_cpu_seconds`` (process CPU time; on a shared machine steadier than wall-clock seconds).
 RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "model": str,
@@ -81,8 +81,11 @@ METRIC_KEYS = ("NDCG@10", "HR@10", "MRR@10", "Recall@10", "Coverage@10")
 MACHINE_KEYS = ("cores", "torch_threads", "torch_version", "python_version", "platform", "load_average_at_start")
 
 
-def result_path(folder: str | Path, model: str, dataset: str, seed: int) -> Path:
-    return Path(folder) / f"{model}-{dataset}-seed{seed}.json"
+def result_path(folder: str | Path, model: str, dataset: str, seed: int, tag: str = "") -> Path:
+    """``<folder>/<model>[-<tag>]-<dataset>-seed<seed>.json`` (a tag names a variant of the model's recipe)."""
+    if tag and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", tag):
+        raise ValueError(f"tag must be lowercase letters, digits and dashes, got {tag!r}")
+    return Path(folder) / f"{model}{'-' + tag if tag else ''}-{dataset}-seed{seed}.json"
 
 
 def shown_command(command: str) -> str:
@@ -110,8 +113,10 @@ def run_benchmark(
     params: dict[str, Any] | None = None,
     folder: str | Path | None = None,
     progress: bool = True,
+    tag: str = "",
 ) -> dict[str, Any]:
-    """Fit, evaluate and (with ``folder``) write one results file; returns the result record."""
+    """Fit, evaluate and (with ``folder``) write one results file; returns the result record. ``tag`` names a
+    variant of the recipe (kept in the record and the file name)."""
     from . import evaluate, leave_one_out, load_dataset, make_model
 
     start = time.perf_counter()
@@ -130,6 +135,7 @@ def run_benchmark(
     history = getattr(recommender, "history_", None)
     record = {
         "model": model,
+        "tag": tag,
         "dataset": dataset,
         "seed": int(seed),
         "params": {k: v for k, v in recommender.get_params().items() if isinstance(v, int | float | str | bool)},
@@ -161,7 +167,7 @@ def run_benchmark(
     }
     validate_result(record)
     if folder is not None:
-        path = result_path(folder, model, dataset, seed)
+        path = result_path(folder, model, dataset, seed, tag)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record, indent=1) + "\n")
     return record
