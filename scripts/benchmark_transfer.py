@@ -105,6 +105,8 @@ def sasrec_seeds(first_seed: int) -> dict:
 
 def run(name: str, seed: int, epochs: int) -> dict:
     started = time.perf_counter()
+    # the code that runs: taken at the start (a commit made while a long run goes on is not its code)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     out: dict = {}
     if name == "pull-sweep":
         small, big = load_dataset("ml-100k").interactions, load_dataset("ml-1m").interactions
@@ -138,7 +140,6 @@ def run(name: str, seed: int, epochs: int) -> dict:
         out = sasrec_seeds(seed)
     else:
         raise ValueError(f"unknown run {name!r}")
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     return {
         "run": name,
         "results": out,
