@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from llmrec.benchmark import BENCHMARK_MODELS, result_path, run_benchmark
+from llmrec.benchmark import BENCHMARK_MODELS, code_version, result_path, run_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +34,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-existing", action="store_true", help="do not re-run a model whose file exists")
     args = parser.parse_args()
+    code = code_version()  # the code this process imports now, whatever is committed while it runs
     torch.set_num_threads(args.threads)
     overrides = json.loads(args.params)
     unknown = sorted(set(overrides) - set(args.models))
@@ -45,7 +46,7 @@ def main() -> None:
                 print(f"{model} seed {seed}: results file exists, skipped")
                 continue
             params = {**BENCHMARK_MODELS.get(model, {}), **overrides.get(model, {})}
-            record = run_benchmark(model, args.dataset, seed, params, folder=args.out, tag=args.tag)
+            record = run_benchmark(model, args.dataset, seed, params, folder=args.out, tag=args.tag, code=code)
             path = result_path(args.out, model, args.dataset, seed, args.tag)
             metrics = record["metrics"]
             print(

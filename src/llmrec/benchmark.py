@@ -26,6 +26,7 @@ import torch
 __all__ = [
     "BENCHMARK_MODELS",
     "RESULT_FIELDS",
+    "code_version",
     "load_results",
     "result_path",
     "run_benchmark",
@@ -101,6 +102,11 @@ def _git(*args: str) -> str:
         return ""
 
 
+def code_version() -> tuple[str, bool]:
+    """``(commit, dirty)`` of the working tree now: HEAD, and whether tracked files differ from it."""
+    return _git("rev-parse", "HEAD"), bool(_git("status", "--porcelain", "--untracked-files=no"))
+
+
 def _peak_memory_mb() -> float:
     """Peak resident set size of this process (``ru_maxrss`` is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -114,14 +120,17 @@ def run_benchmark(
     folder: str | Path | None = None,
     progress: bool = True,
     tag: str = "",
+    code: tuple[str, bool] | None = None,
 ) -> dict[str, Any]:
     """Fit, evaluate and (with ``folder``) write one results file; returns the result record. ``tag`` names a
-    variant of the recipe (kept in the record and the file name)."""
+    variant of the recipe (kept in the record and the file name). ``code``: the ``(commit, dirty)`` of the code
+    that runs, taken when the process started (:func:`code_version`); a script that runs several models passes it,
+    since a commit made while they run is not their code."""
     from . import evaluate, leave_one_out, load_dataset, make_model
 
     start = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
-    commit, dirty = _git("rev-parse", "HEAD"), bool(_git("status", "--porcelain", "--untracked-files=no"))
+    commit, dirty = code_version() if code is None else code
     data = load_dataset(dataset).interactions
     split = leave_one_out(data)
     params = dict(BENCHMARK_MODELS.get(model, {}) if params is None else params)
@@ -152,7 +161,7 @@ def run_benchmark(
         "total_seconds": float(time.perf_counter() - start),
         "total_cpu_seconds": float(time.process_time()),
         "peak_memory_mb": float(_peak_memory_mb()),
-        "git_commit": commit,  # taken when the run started: the code that ran
+        "git_commit": commit,  # the code that ran (see ``code``)
         "git_dirty": dirty,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "finished_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
