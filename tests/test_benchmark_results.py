@@ -88,6 +88,12 @@ def test_a_page_shows_the_command_without_the_machines_output_folder() -> None:
     assert shown_command("python x.py --outdir keep") == "python x.py --outdir keep"
 
 
+def test_load_results_reads_only_sequence_model_files(tmp_path: Path) -> None:
+    (tmp_path / "sasrec-ml-1m-seed42.json").write_text(json.dumps(EXAMPLE))
+    (tmp_path / "transfer_sasrec-seeds_42.json").write_text(json.dumps({"run": "sasrec-seeds"}))  # another chapter's
+    assert [r["model"] for r in load_results(tmp_path)] == ["sasrec"]
+
+
 def test_a_tag_names_a_variant_in_the_file_name() -> None:
     assert result_path("d", "sasrec", "ml-1m", 42).name == "sasrec-ml-1m-seed42.json"
     assert result_path("d", "sasrec", "ml-1m", 42, "long").name == "sasrec-long-ml-1m-seed42.json"

@@ -214,7 +214,7 @@ def load_results(folder: str | Path) -> list[dict[str, Any]]:
     """Every sequential-model results file ``<model>-<dataset>-seed<seed>.json`` in ``folder`` (validated), sorted
     by file name. Other chapters' benchmark files in the same folder (``transfer_*.json``) are not read."""
     records = []
-    for path in sorted(Path(folder).glob("*-seed*.json")):
+    for path in sorted(p for p in Path(folder).glob("*-seed*.json") if re.search(r"-seed\d+\.json$", p.name)):
         record = json.loads(path.read_text())
         validate_result(record, where=str(path))
         records.append(record)
