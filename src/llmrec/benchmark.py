@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import subprocess
 import sys
 import time
@@ -163,7 +164,7 @@ def run_benchmark(
         "peak_memory_mb": float(_peak_memory_mb()),
         "git_commit": commit,  # the code that ran (see ``code``)
         "git_dirty": dirty,
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": shlex.join([Path(sys.executable).name, *sys.argv]),  # quoted: copy-pasteable
         "finished_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {
             "cores": os.cpu_count() or 0,
