@@ -304,11 +304,11 @@ class SequentialRecommender(Recommender):
 
     Training runs in the shared :class:`~llmrec.training.Trainer` (``optimizer``: Adam with L2 penalty ``reg``, or
     AdamW with decoupled decay ``reg``; linear warm-up over ``warmup_steps`` and ``decay="cosine"`` optional).
-    ``patience``: when set, each user's last
-    training event is held out (:func:`~llmrec.training.holdout_last`), NDCG@10 on those events (full ranking,
-    seen items masked) is measured after every epoch, training stops after ``patience`` epochs without
-    improvement and the best epoch's weights are kept; the held-out events are inputs again for scoring.
-    ``validation_users``: validate on a seeded sample of that many users (:func:`~llmrec.training.sample_target_users`).
+    ``patience``: when set, each user's last training event is held out (:func:`~llmrec.training.holdout_last`),
+    NDCG@10 on those events (full ranking, seen items masked) is measured after every epoch, training stops after
+    ``patience`` epochs without improvement and the best epoch's weights are kept; the held-out events are inputs
+    again for scoring. ``validation_users``: validate on a seeded sample of that many users
+    (:func:`~llmrec.training.sample_target_users`).
     ``history_`` (:class:`~llmrec.training.TrainingHistory`) keeps the per-epoch record.
     """
 
