@@ -11,7 +11,7 @@ import scipy.sparse as sp
 import torch
 
 from llmrec import Interactions, evaluate, leave_one_out, make_model
-from llmrec.evaluation import check_scores, evaluate_scores, rank_metrics
+from llmrec.evaluation import check_scores, evaluate_scores, rank_metrics, stable_top_k
 
 
 def csr(rows: list[list[int]], n: int) -> sp.csr_matrix:
@@ -55,6 +55,25 @@ def test_misses_and_no_candidates() -> None:
     assert top.tolist() == [[1], [2]]
     _, top = rank_metrics(scores[:1], torch.tensor([[True, True, False]]), torch.tensor([[False, False, True]]), 3)
     assert top.tolist() == [[2, -1, -1]]  # fewer candidates than K: padded with -1, never a known item
+
+
+def test_stable_top_k_is_the_head_of_a_stable_sort() -> None:
+    """Top-k by topk must equal the first k columns of the stable full sort, ties and -inf included."""
+    hand = torch.tensor([[1.0, 3.0, 3.0, 2.0, 3.0], [0.0, 0.0, 0.0, 0.0, 0.0], [5.0, -np.inf, -np.inf, 4.0, 1.0]])
+    values, columns = stable_top_k(hand, 2)
+    assert columns.tolist() == [[1, 2], [0, 1], [0, 3]]  # ties at the boundary kept in ascending column order
+    assert values.tolist() == [[3.0, 3.0], [0.0, 0.0], [5.0, 4.0]]
+    generator = torch.Generator().manual_seed(0)
+    for trial in range(200):
+        n = int(torch.randint(1, 40, (1,), generator=generator))
+        k = int(torch.randint(1, n + 1, (1,), generator=generator))
+        scores = torch.randint(-3, 4, (16, n), generator=generator).float()  # many ties
+        scores[torch.rand(16, n, generator=generator) < 0.3] = -np.inf
+        if trial % 2:
+            scores = torch.randn(16, n, generator=generator)
+        values, columns = stable_top_k(scores, k)
+        full_values, full_columns = torch.sort(scores, dim=1, descending=True, stable=True)
+        assert torch.equal(columns, full_columns[:, :k]) and torch.equal(values, full_values[:, :k]), trial
 
 
 def test_target_is_never_masked_even_if_known() -> None:

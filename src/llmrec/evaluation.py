@@ -46,7 +46,16 @@ if TYPE_CHECKING:
     from .models import Recommender
     from .split import Split
 
-__all__ = ["METRICS", "EvaluationResult", "check_scores", "evaluate", "evaluate_scores", "f1_score", "rank_metrics"]
+__all__ = [
+    "METRICS",
+    "EvaluationResult",
+    "check_scores",
+    "evaluate",
+    "evaluate_scores",
+    "f1_score",
+    "rank_metrics",
+    "stable_top_k",
+]
 
 METRICS = ("HR", "NDCG", "MRR", "Recall", "Precision", "F1", "Coverage")
 PER_USER_METRICS = METRICS[:-1]
@@ -109,6 +118,26 @@ def _tie_order(targets: torch.Tensor, ties: str, generator: torch.Generator | No
     raise ValueError(f"ties must be one of {TIE_RULES}, got {ties!r}")
 
 
+def stable_top_k(values: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``k`` columns of ``torch.sort(values, dim=1, descending=True, stable=True)`` (equal values in
+    ascending column order), without sorting whole rows: ``torch.topk`` finds the k largest values (exact; only
+    its order among equal values is unspecified), two stable sorts of those k put them in the stable order, and
+    a row where values equal to the k-th largest continue past position k (so which of them are kept is decided
+    by column order) is sorted in full."""
+    top_values, top_columns = torch.topk(values, k, dim=1)
+    kth = top_values[:, -1:]
+    boundary_tie = (values == kth).sum(dim=1) != (top_values == kth).sum(dim=1)
+    top_columns, by_column = torch.sort(top_columns, dim=1)
+    top_values = top_values.gather(1, by_column)
+    top_values, by_value = torch.sort(top_values, dim=1, descending=True, stable=True)
+    top_columns = top_columns.gather(1, by_value)
+    if bool(boundary_tie.any()):
+        rows = boundary_tie.nonzero().squeeze(1)
+        full_values, full_columns = torch.sort(values[rows], dim=1, descending=True, stable=True)
+        top_values[rows], top_columns[rows] = full_values[:, :k], full_columns[:, :k]
+    return top_values, top_columns
+
+
 def rank_metrics(
     scores: torch.Tensor,
     known: torch.Tensor,
@@ -127,11 +156,10 @@ def rank_metrics(
     k_eff = min(k, masked.shape[1])
     start = _tie_order(targets, ties, generator)
     if start is None:
-        values, order = torch.sort(masked, dim=1, descending=True, stable=True)
+        values, order = stable_top_k(masked, k_eff)
     else:
-        values, position = torch.sort(masked.gather(1, start), dim=1, descending=True, stable=True)
+        values, position = stable_top_k(masked.gather(1, start), k_eff)
         order = start.gather(1, position)
-    values, order = values[:, :k_eff], order[:, :k_eff]
     valid = values > float("-inf")
     rel = targets.gather(1, order) & valid
     relf = rel.float()
