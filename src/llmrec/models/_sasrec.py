@@ -7,8 +7,11 @@ The encoder (Kang & McAuley, ICDM 2018, with the pre-LayerNorm blocks of current
     h_t = LN(h^(L))_t,             FFN(z) = W_2 act(W_1 z + b_1) + b_2
 
 Each block is :class:`torch.nn.TransformerEncoderLayer` (``norm_first=True``), so attention runs through
-PyTorch's fused ``scaled_dot_product_attention``. With ``loss="ce"`` this is SASRec+ (full softmax at every
-position; Klenitskiy & Vasilev, RecSys 2023); ``loss="bce"`` is the original one-negative objective.
+PyTorch's fused ``scaled_dot_product_attention``. ``block="original"`` uses the block of the released SASRec code
+instead (:class:`OriginalSASRecBlock`: the query normalised, keys and values not, and the residual stream
+normalised before the feed-forward layer), which SASRec+'s published numbers were measured with. With
+``loss="ce"`` this is SASRec+ (full softmax at every position; Klenitskiy & Vasilev, RecSys 2023);
+``loss="bce"`` is the original one-negative objective.
 ``text_weight`` > 0 (or :class:`TextSASRec`) adds adapted all-MiniLM-L6-v2 item vectors to the id embeddings.
 """
 
@@ -22,7 +25,42 @@ from torch import nn
 from ._base import register_model
 from ._sequential import SequentialRecommender
 
-__all__ = ["SASRec", "SASRecEncoder", "TextSASRec"]
+__all__ = ["BLOCKS", "OriginalSASRecBlock", "SASRec", "SASRecEncoder", "TextSASRec"]
+
+BLOCKS = ("pre-ln", "original")
+
+
+class OriginalSASRecBlock(nn.Module):
+    """The block of the released SASRec (Kang & McAuley's code; its PyTorch port is the one SASRec+ trains):
+
+        q = LN_1(h),   a = q + MHA(q, h, h)   (causal; keys and values are the raw h),
+        b = LN_2(a),   h' = b + dropout(W_2 dropout(act(W_1 b + b_1)) + b_2)
+
+    Unlike a pre-LN block the residual stream is re-normalised in every block. Attribute names follow
+    :class:`torch.nn.TransformerEncoderLayer` (``norm1``, ``self_attn``, ``norm2``, ``linear1``, ``linear2``)."""
+
+    def __init__(
+        self,
+        embedding_size: int,
+        num_heads: int,
+        feedforward_size: int,
+        dropout: float,
+        activation: str,
+        attention_dropout: float,
+    ) -> None:
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(embedding_size), nn.LayerNorm(embedding_size)
+        self.self_attn = nn.MultiheadAttention(embedding_size, num_heads, dropout=attention_dropout, batch_first=True)
+        self.linear1 = nn.Linear(embedding_size, feedforward_size)
+        self.linear2 = nn.Linear(feedforward_size, embedding_size)
+        self.dropout = nn.Dropout(dropout)
+        self.activation = nn.ReLU() if activation == "relu" else nn.GELU()
+
+    def forward(self, h: torch.Tensor, src_mask: torch.Tensor | None = None, is_causal: bool = True) -> torch.Tensor:
+        q = self.norm1(h)
+        a = q + self.self_attn(q, h, h, attn_mask=src_mask, need_weights=False, is_causal=is_causal)[0]
+        b = self.norm2(a)
+        return b + self.dropout(self.linear2(self.dropout(self.activation(self.linear1(b)))))
 
 
 class SASRecEncoder(nn.Module):
@@ -38,24 +76,39 @@ class SASRecEncoder(nn.Module):
         dropout: float,
         activation: str = "relu",
         attention_dropout: float | None = None,
+        block: str = "pre-ln",
     ) -> None:
         super().__init__()
         self.scale = embedding_size**0.5
         self.positions = nn.Embedding(max_len, embedding_size)
         self.dropout = nn.Dropout(dropout)
-        self.layers = nn.ModuleList(
-            nn.TransformerEncoderLayer(
-                embedding_size,
-                num_heads,
-                dim_feedforward=feedforward_size,
-                dropout=dropout,
-                activation=activation,
-                batch_first=True,
-                norm_first=True,
+        self.block = block
+        if block == "original":
+            self.layers = nn.ModuleList(
+                OriginalSASRecBlock(
+                    embedding_size,
+                    num_heads,
+                    feedforward_size,
+                    dropout,
+                    activation,
+                    dropout if attention_dropout is None else attention_dropout,
+                )
+                for _ in range(num_layers)
             )
-            for _ in range(num_layers)
-        )
-        if attention_dropout is not None:
+        else:
+            self.layers = nn.ModuleList(
+                nn.TransformerEncoderLayer(
+                    embedding_size,
+                    num_heads,
+                    dim_feedforward=feedforward_size,
+                    dropout=dropout,
+                    activation=activation,
+                    batch_first=True,
+                    norm_first=True,
+                )
+                for _ in range(num_layers)
+            )
+        if attention_dropout is not None and block != "original":
             for layer in self.layers:  # dropout on the attention weights (0 allows the fused flash kernel)
                 layer.self_attn.dropout = attention_dropout
         self.norm = nn.LayerNorm(embedding_size)
@@ -77,7 +130,8 @@ class SASRecEncoder(nn.Module):
         maps = []
         for layer in self.layers:
             z = layer.norm1(h)
-            _, weights = layer.self_attn(z, z, z, attn_mask=mask, need_weights=True, average_attn_weights=False)
+            keys = h if self.block == "original" else z
+            _, weights = layer.self_attn(z, keys, keys, attn_mask=mask, need_weights=True, average_attn_weights=False)
             maps.append(weights[0])
             h = layer(h, src_mask=mask, is_causal=True)
         return torch.stack(maps)
@@ -89,7 +143,8 @@ class SASRec(SequentialRecommender):
 
     Defaults follow the SASRec+ recipe on ML-1M (2 blocks, 1 head, d = 64, dropout 0.1, max length 200, Adam
     1e-3, batch 128, full-softmax CE); ``feedforward_size`` defaults to d as in SASRec's point-wise FFN;
-    ``attention_dropout`` (default: ``dropout``) = 0 lets attention run in PyTorch's fused flash kernel.
+    ``attention_dropout`` (default: ``dropout``) = 0 lets attention run in PyTorch's fused flash kernel;
+    ``block="original"`` selects :class:`OriginalSASRecBlock` and ``init_std=0.02`` SASRec+'s initialisation.
     See :class:`~llmrec.models.SequentialRecommender` for the losses, text and genre options and ``patience``.
     """
 
@@ -103,9 +158,13 @@ class SASRec(SequentialRecommender):
         feedforward_size: int | None = None,
         activation: str = "relu",
         attention_dropout: float | None = None,
+        block: str = "pre-ln",
         **options: Any,
     ) -> None:
         super().__init__(embedding_size=embedding_size, **options)
+        if block not in BLOCKS:
+            raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
+        self.block = block
         if num_layers < 1 or num_heads < 1 or embedding_size % num_heads:
             raise ValueError(
                 f"num_layers and num_heads must be >= 1 and num_heads must divide embedding_size, got "
@@ -130,6 +189,7 @@ class SASRec(SequentialRecommender):
             self.dropout,
             self.activation,
             self.attention_dropout,
+            self.block,
         )
 
     def _uses_text(self) -> bool:

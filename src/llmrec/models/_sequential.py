@@ -53,6 +53,7 @@ __all__ = [
     "genre_matrix",
     "length_buckets",
     "multitask_loss",
+    "normal_init",
     "right_padded_sequences",
     "sampled_bce_loss",
     "sampled_softmax_loss",
@@ -270,6 +271,21 @@ def transfer_weights(target: nn.Module, source: nn.Module, item_map: np.ndarray,
     return int(len(matched))
 
 
+def normal_init(module: nn.Module, std: float) -> None:
+    """Every weight matrix (item and position tables, linear and attention projections, recurrent weights)
+    ~ N(0, std^2), every other vector (biases) 0, LayerNorm gains 1: the initialisation of SASRec+'s and BERT's
+    implementations (std 0.02), instead of each layer's PyTorch default."""
+    with torch.no_grad():
+        for layer in module.modules():
+            for parameter in layer.parameters(recurse=False):
+                if isinstance(layer, nn.LayerNorm):
+                    parameter.fill_(1.0 if parameter is layer.weight else 0.0)
+                elif parameter.dim() >= 2:
+                    parameter.normal_(0.0, std)
+                else:
+                    parameter.zero_()
+
+
 class _Network(nn.Module):
     """Item table (ids + optional text adapter), an encoder, optional genre head."""
 
@@ -307,7 +323,8 @@ class SequentialRecommender(Recommender):
     ``patience``: when set, each user's last training event is held out (:func:`~llmrec.training.holdout_last`),
     NDCG@10 on those events (full ranking, seen items masked) is measured after every epoch, training stops after
     ``patience`` epochs without improvement and the best epoch's weights are kept; the held-out events are inputs
-    again for scoring. ``validation_users``: validate on a seeded sample of that many users
+    again for scoring. ``init_std``: initialise with :func:`normal_init` (SASRec+ uses 0.02) instead of PyTorch's
+    per-layer defaults. ``validation_users``: validate on a seeded sample of that many users
     (:func:`~llmrec.training.sample_target_users`).
     ``history_`` (:class:`~llmrec.training.TrainingHistory`) keeps the per-epoch record.
     """
@@ -335,6 +352,7 @@ class SequentialRecommender(Recommender):
         text_model: Any = None,
         text_experts: int = 1,
         genre_weight: float = 0.0,
+        init_std: float | None = None,
         init_from: SequentialRecommender | None = None,
         item_map: np.ndarray | None = None,
         seed: int = 42,
@@ -373,12 +391,14 @@ class SequentialRecommender(Recommender):
             raise ValueError(f"genre_weight must be >= 0, got {genre_weight}")
         if text_experts < 1:
             raise ValueError(f"text_experts must be >= 1, got {text_experts}")
+        if init_std is not None and not init_std > 0:
+            raise ValueError(f"init_std must be None or > 0, got {init_std}")
         self.embedding_size, self.max_len, self.dropout = embedding_size, max_len, dropout
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
         self.decay, self.optimizer, self.validation_users = decay, optimizer, validation_users
         self.bucket, self.text_weight, self.text_model = bucket, text_weight, text_model
-        self.text_experts = text_experts
+        self.text_experts, self.init_std = text_experts, init_std
         if (init_from is None) != (item_map is None):
             raise ValueError("init_from and item_map go together: a fitted source model and its item id map")
         if init_from is not None and (type(init_from) is not type(self) or not getattr(init_from, "_fitted", False)):
@@ -407,6 +427,8 @@ class SequentialRecommender(Recommender):
         if self.genre_weight > 0:
             self.genres_, self.genre_names_ = genre_matrix(train.items, train.n_items)
             network.genre_head = nn.Linear(self.embedding_size, len(self.genre_names_))
+        if self.init_std is not None:
+            normal_init(network, self.init_std)
         if self._uses_text():  # built last: the id part's initialisation is the same with or without text
             vectors = self._text_vectors(train)
             network.register_buffer("text_vectors", vectors, persistent=False)
