@@ -14,13 +14,14 @@ from torch import nn
 
 from llmrec import Interactions, make_model
 from llmrec.models import GRU4Rec, LongShortInterest, SASRec, TextAdapter, TextSASRec, long_short_gate
-from llmrec.models._sasrec import SASRecEncoder
+from llmrec.models._sasrec import OriginalSASRecBlock, SASRecEncoder
 from llmrec.models._sequential import (
     _Network,
     full_softmax_loss,
     genre_matrix,
     length_buckets,
     multitask_loss,
+    normal_init,
     sampled_bce_loss,
     sampled_softmax_loss,
     transfer_weights,
@@ -39,6 +40,16 @@ class TestSASRec(RecommenderContract):
 
     def make_quality_model(self) -> SASRec:
         return SASRec(num_heads=2, **QUALITY)
+
+
+class TestSASRecOriginalBlock(RecommenderContract):
+    """The released SASRec block with SASRec+'s initialisation (the ML-1M benchmark's variant)."""
+
+    def make_model(self) -> SASRec:
+        return SASRec(block="original", init_std=0.02, **SMALL)
+
+    def make_quality_model(self) -> SASRec:
+        return SASRec(block="original", init_std=0.02, **QUALITY)
 
 
 class TestSASRecBCEWithGenres(RecommenderContract):
@@ -212,6 +223,41 @@ def test_sasrec_block_matches_a_hand_written_pre_ln_block() -> None:
     torch.testing.assert_close(encoder(y)[:, :3], encoder(x)[:, :3])
 
 
+def test_original_sasrec_block_by_hand() -> None:
+    """q = LN_1(h), a = q + MHA(q, h, h), b = LN_2(a), h' = b + FFN(b); causal."""
+    torch.manual_seed(0)
+    encoder = SASRecEncoder(8, 1, 2, 8, 5, 0.0, block="original").eval()
+    layer = encoder.layers[0]
+    assert isinstance(layer, OriginalSASRecBlock)
+    x = torch.randn(2, 4, 8)
+    h = x * math.sqrt(8) + encoder.positions.weight[:4]
+    q = layer.norm1(h)
+    causal = torch.triu(torch.ones(4, 4, dtype=torch.bool), 1)
+    attended, _ = layer.self_attn(q, h, h, attn_mask=causal, need_weights=False)  # keys and values: raw h
+    b = layer.norm2(q + attended)
+    expected = encoder.norm(b + layer.linear2(torch.relu(layer.linear1(b))))
+    torch.testing.assert_close(encoder(x), expected, rtol=1e-5, atol=1e-5)
+    y = x.clone()
+    y[:, 3] += 1.0
+    torch.testing.assert_close(encoder(y)[:, :3], encoder(x)[:, :3])
+    assert encoder.attention_maps(x[:1]).shape == (1, 2, 4, 4)
+
+
+def test_normal_init_sets_matrices_biases_and_norms() -> None:
+    torch.manual_seed(0)
+    network = _Network(3000, 64, SASRecEncoder(64, 2, 1, 64, 200, 0.1))
+    normal_init(network, 0.02)
+    table = network.item_embedding.weight
+    assert abs(table.std().item() - 0.02) < 0.001 and abs(network.encoder.positions.weight.std().item() - 0.02) < 0.002
+    layer = network.encoder.layers[0]
+    assert abs(layer.self_attn.in_proj_weight.std().item() - 0.02) < 0.002
+    assert torch.all(layer.self_attn.in_proj_bias == 0) and torch.all(layer.linear1.bias == 0)
+    assert torch.all(layer.norm1.weight == 1) and torch.all(layer.norm1.bias == 0)
+    gru = nn.GRU(4, 4)
+    normal_init(gru, 0.5)
+    assert torch.all(gru.bias_ih_l0 == 0) and gru.weight_ih_l0.std() > 0.2
+
+
 def test_text_adapter_mixture_by_hand() -> None:
     adapter = TextAdapter(2, 1, experts=2)
     with torch.no_grad():
@@ -318,6 +364,8 @@ def test_long_short_gates_and_attention_maps() -> None:
         ("sasrec", {"embedding_size": 6, "num_heads": 4}, "num_heads"),
         ("sasrec", {"loss": "sampled", "num_negatives": 0}, "num_negatives"),
         ("sasrec", {"patience": 0}, "patience"),
+        ("sasrec", {"block": "post-ln"}, "block"),
+        ("sasrec", {"init_std": 0.0}, "init_std"),
         ("gru4rec", {"num_layers": 0}, "num_layers"),
         ("long-short", {"window": 0}, "window"),
         ("long-short", {"mode": "medium"}, "mode"),
