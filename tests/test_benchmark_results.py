@@ -69,6 +69,14 @@ def test_example_passes_and_each_defect_is_named() -> None:
         validate_result(record)
 
 
+def test_per_user_values_must_match_the_mean() -> None:
+    record = copy.deepcopy(EXAMPLE) | {"per_user_ndcg10": [0.36, 0.0, 0.18]}  # mean 0.18 = metrics NDCG@10
+    validate_result(record)
+    for bad, message in [([0.5, 0.0, 0.18], "differs"), ([1.2, -0.66, 0.0], "in \\[0, 1\\]"), ([], "non-empty")]:
+        with pytest.raises(ValueError, match=message):
+            validate_result(record | {"per_user_ndcg10": bad})
+
+
 def test_load_results_names_the_bad_file(tmp_path: Path) -> None:
     record = copy.deepcopy(EXAMPLE)
     (tmp_path / "sasrec-ml-1m-seed1.json").write_text(json.dumps(record))
@@ -99,3 +107,14 @@ def test_a_tag_names_a_variant_in_the_file_name() -> None:
     assert result_path("d", "sasrec", "ml-1m", 42, "long").name == "sasrec-long-ml-1m-seed42.json"
     with pytest.raises(ValueError, match="tag"):
         result_path("d", "sasrec", "ml-1m", 42, "Long run")
+
+
+def test_a_run_writes_a_valid_file_with_per_user_values(tmp_path: Path) -> None:
+    from llmrec.benchmark import run_benchmark
+
+    params = {"embedding_size": 8, "max_len": 10, "epochs": 1, "batch_size": 256}
+    record = run_benchmark("gru4rec", dataset="ml-100k", params=params, folder=tmp_path, progress=False, tag="check")
+    saved = json.loads((tmp_path / "gru4rec-check-ml-100k-seed42.json").read_text())
+    validate_result(saved)
+    assert len(saved["per_user_ndcg10"]) == 943 and saved == json.loads(json.dumps(record))
+    assert abs(sum(saved["per_user_ndcg10"]) / 943 - saved["metrics"]["NDCG@10"]) < 1e-6

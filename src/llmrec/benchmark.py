@@ -58,8 +58,10 @@ BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
 }
 
 #: Field -> type of every results file (``validate_result`` checks them). ``epoch_seconds`` is training time per
-#: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``tag`` (a recipe variant), ``validation_seconds`` and
-#: ``total_cpu_seconds`` (process CPU time; on a shared machine steadier than wall-clock seconds).
+#: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``tag`` (a recipe variant), ``validation_seconds``,
+#: ``total_cpu_seconds`` (process CPU time; on a shared machine steadier than wall-clock seconds) and
+#: ``per_user_ndcg10`` (NDCG@10 of each evaluated user in ascending id order, 6 decimals; files written before it
+#: existed lack it).
 RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "model": str,
     "dataset": str,
@@ -143,7 +145,8 @@ def run_benchmark(
     recommender.fit(split.fit_data("test"))
     fit_seconds = time.perf_counter() - fit_start
     evaluate_start = time.perf_counter()
-    summary = evaluate(recommender, split, progress=progress).summary()
+    evaluation = evaluate(recommender, split, progress=progress)
+    summary = evaluation.summary()
     evaluate_seconds = time.perf_counter() - evaluate_start
     history = getattr(recommender, "history_", None)
     record = {
@@ -153,6 +156,8 @@ def run_benchmark(
         "seed": int(seed),
         "params": {k: v for k, v in recommender.get_params().items() if isinstance(v, int | float | str | bool)},
         "metrics": {key: float(summary[key]) for key in METRIC_KEYS},
+        # per evaluated user (ascending id), so two runs can be compared by a paired test over users
+        "per_user_ndcg10": [round(float(v), 6) for v in evaluation.per_user["NDCG@10"]],
         "epochs": len(history.loss) if history is not None else 0,
         "best_epoch": history.best_epoch if history is not None else None,
         "stopped_early": bool(history.stopped_early) if history is not None else False,
@@ -210,6 +215,13 @@ def validate_result(record: dict[str, Any], where: str = "result") -> None:
         raise ValueError(f"{where}: validation_ndcg10 should be empty or have one entry per epoch")
     if record["best_epoch"] is not None and not 1 <= record["best_epoch"] <= record["epochs"]:
         raise ValueError(f"{where}: best_epoch {record['best_epoch']} outside 1..{record['epochs']} (1-based)")
+    per_user = record.get("per_user_ndcg10")
+    if per_user is not None and (
+        not isinstance(per_user, list) or not per_user or not all(0.0 <= v <= 1.0 for v in per_user)
+    ):
+        raise ValueError(f"{where}: per_user_ndcg10 should be a non-empty list of values in [0, 1]")
+    if per_user is not None and abs(sum(per_user) / len(per_user) - record["metrics"]["NDCG@10"]) > 1e-5:
+        raise ValueError(f"{where}: the mean of per_user_ndcg10 differs from metrics['NDCG@10']")
     if any(s < 0 for s in record["epoch_seconds"]) or record["peak_memory_mb"] <= 0:
         raise ValueError(f"{where}: seconds must be >= 0 and peak_memory_mb > 0")
 
