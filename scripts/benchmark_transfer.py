@@ -42,7 +42,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 #: the sequence model of notebook 08 (chapter 7's SASRec settings) as this run used them
 SEQ_OPTIONS = dict(
-    embedding_size=64, max_len=50, batch_size=64, learning_rate=3e-3, dropout=0.3, reg=1e-5, num_heads=2, patience=5
+    embedding_size=64,
+    max_len=50,
+    batch_size=64,
+    learning_rate=3e-3,
+    dropout=0.3,
+    reg=1e-5,
+    num_heads=2,
+    patience=5,
+    init_std=0.02,
 )
 SEQ_EPOCHS, SEQ_PRETRAIN_EPOCHS = 40, 10  # the notebook now pretrains 8 epochs without early stopping
 TARGET_GENRES = ["Action", "Adventure", "Sci-Fi", "Thriller", "War", "Horror", "Western", "Fantasy"]
