@@ -118,3 +118,20 @@ def test_a_run_writes_a_valid_file_with_per_user_values(tmp_path: Path) -> None:
     validate_result(saved)
     assert len(saved["per_user_ndcg10"]) == 943 and saved == json.loads(json.dumps(record))
     assert abs(sum(saved["per_user_ndcg10"]) / 943 - saved["metrics"]["NDCG@10"]) < 1e-6
+
+
+def test_the_benchmark_recipe_builds_every_model_with_the_settings_the_book_states() -> None:
+    """Chapter 7 section 3.7 and the Makefile describe ``make benchmark``'s recipe; it must build, and the
+    Transformers must use the block, initialisation and random batches the page measured."""
+    from llmrec import make_model
+    from llmrec.benchmark import BENCHMARK_MODELS
+
+    assert set(BENCHMARK_MODELS) == {"sasrec", "sasrec-text", "gru4rec"}
+    for name, params in BENCHMARK_MODELS.items():
+        model = make_model(name, **params)
+        assert (model.max_len, model.batch_size, model.validation_users) == (200, 64, 2000), name
+        if name.startswith("sasrec"):
+            assert (model.block, model.init_std, model.bucket) == ("original", 0.02, False), name
+        else:
+            assert model.bucket and model.init_std is None
+    assert BENCHMARK_MODELS["sasrec-text"]["text_weight"] == 1.0
