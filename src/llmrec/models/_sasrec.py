@@ -25,9 +25,12 @@ from torch import nn
 from ._base import register_model
 from ._sequential import SequentialRecommender
 
-__all__ = ["BLOCKS", "OriginalSASRecBlock", "SASRec", "SASRecEncoder", "TextSASRec"]
+__all__ = ["ATTENTION_INITS", "BLOCKS", "OriginalSASRecBlock", "SASRec", "SASRecEncoder", "TextSASRec"]
 
 BLOCKS = ("pre-ln", "original")
+#: With ``init_std``: the query/key/value projection drawn from N(0, init_std^2) too, or left at PyTorch's
+#: Xavier-uniform draw as SASRec+'s code leaves it (:func:`~llmrec.models.normal_init`).
+ATTENTION_INITS = ("normal", "xavier")
 
 
 class OriginalSASRecBlock(nn.Module):
@@ -144,7 +147,8 @@ class SASRec(SequentialRecommender):
     Defaults follow the SASRec+ recipe on ML-1M (2 blocks, 1 head, d = 64, dropout 0.1, max length 200, Adam
     1e-3, batch 128, full-softmax CE); ``feedforward_size`` defaults to d as in SASRec's point-wise FFN;
     ``attention_dropout`` (default: ``dropout``) = 0 lets attention run in PyTorch's fused flash kernel;
-    ``block="original"`` selects :class:`OriginalSASRecBlock` and ``init_std=0.02`` SASRec+'s initialisation.
+    ``block="original"`` selects :class:`OriginalSASRecBlock`; ``init_std=0.02`` with ``attention_init="xavier"``
+    is SASRec+'s initialisation (``"normal"`` also draws the query/key/value projection from N(0, 0.02^2)).
     See :class:`~llmrec.models.SequentialRecommender` for the losses, text and genre options and ``patience``.
     """
 
@@ -159,12 +163,15 @@ class SASRec(SequentialRecommender):
         activation: str = "relu",
         attention_dropout: float | None = None,
         block: str = "pre-ln",
+        attention_init: str = "normal",
         **options: Any,
     ) -> None:
         super().__init__(embedding_size=embedding_size, **options)
         if block not in BLOCKS:
             raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
-        self.block = block
+        if attention_init not in ATTENTION_INITS:
+            raise ValueError(f"attention_init must be one of {ATTENTION_INITS}, got {attention_init!r}")
+        self.block, self.attention_init = block, attention_init
         if num_layers < 1 or num_heads < 1 or embedding_size % num_heads:
             raise ValueError(
                 f"num_layers and num_heads must be >= 1 and num_heads must divide embedding_size, got "
@@ -194,6 +201,9 @@ class SASRec(SequentialRecommender):
 
     def _uses_text(self) -> bool:
         return self.text_weight != 0.0
+
+    def _xavier_attention_inputs(self) -> bool:
+        return self.attention_init == "xavier"
 
     def attention_maps(self, user: int) -> torch.Tensor:
         """Attention weights ``(layers, heads, T, T)`` over the user's (truncated) history, ``<bos>`` first."""

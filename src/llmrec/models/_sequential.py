@@ -271,13 +271,19 @@ def transfer_weights(target: nn.Module, source: nn.Module, item_map: np.ndarray,
     return int(len(matched))
 
 
-def normal_init(module: nn.Module, std: float) -> None:
+def normal_init(module: nn.Module, std: float, keep_attention_inputs: bool = False) -> None:
     """Every weight matrix (item and position tables, linear and attention projections, recurrent weights)
-    ~ N(0, std^2), every other vector (biases) 0, LayerNorm gains 1: the initialisation of SASRec+'s and BERT's
-    implementations (std 0.02), instead of each layer's PyTorch default."""
+    ~ N(0, std^2), every other vector (biases) 0, LayerNorm gains 1: the initialisation of BERT's implementation
+    (std 0.02), instead of each layer's PyTorch default.
+
+    ``keep_attention_inputs=True`` is SASRec+'s: its ``module.apply`` reaches ``nn.Linear`` and ``nn.Embedding``
+    layers only, so the packed query/key/value projection of ``nn.MultiheadAttention`` (a bare parameter, not a
+    layer) keeps PyTorch's Xavier-uniform draw, standard deviation ``sqrt(2 / (d + 3d))`` = 0.088 at d = 64."""
     with torch.no_grad():
         for layer in module.modules():
-            for parameter in layer.parameters(recurse=False):
+            for name, parameter in layer.named_parameters(recurse=False):
+                if keep_attention_inputs and isinstance(layer, nn.MultiheadAttention) and name.endswith("proj_weight"):
+                    continue  # in_proj_weight (or q/k/v_proj_weight): PyTorch's Xavier-uniform
                 if isinstance(layer, nn.LayerNorm):
                     parameter.fill_(1.0 if parameter is layer.weight else 0.0)
                 elif parameter.dim() >= 2:
@@ -428,7 +434,7 @@ class SequentialRecommender(Recommender):
             self.genres_, self.genre_names_ = genre_matrix(train.items, train.n_items)
             network.genre_head = nn.Linear(self.embedding_size, len(self.genre_names_))
         if self.init_std is not None:
-            normal_init(network, self.init_std)
+            normal_init(network, self.init_std, keep_attention_inputs=self._xavier_attention_inputs())
         if self._uses_text():  # built last: the id part's initialisation is the same with or without text
             vectors = self._text_vectors(train)
             network.register_buffer("text_vectors", vectors, persistent=False)
@@ -441,6 +447,10 @@ class SequentialRecommender(Recommender):
                 network, self.init_from.network_, self.item_map, train.n_items, self.init_from.n_items
             )
         return network
+
+    def _xavier_attention_inputs(self) -> bool:
+        """Whether :func:`normal_init` leaves attention's query/key/value projection at PyTorch's Xavier draw."""
+        return False
 
     def _set_sequences(self, data: Interactions) -> None:
         indptr, items = data.sequences()
