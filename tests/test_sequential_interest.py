@@ -258,6 +258,24 @@ def test_normal_init_sets_matrices_biases_and_norms() -> None:
     assert torch.all(gru.bias_ih_l0 == 0) and gru.weight_ih_l0.std() > 0.2
 
 
+def test_normal_init_can_leave_attention_inputs_at_xavier_as_sasrec_plus_does() -> None:
+    """SASRec+'s ``apply`` never reaches MultiheadAttention's packed in_proj_weight: it keeps the Xavier-uniform
+    draw, bound sqrt(6 / (d + 3d)), so standard deviation sqrt(2 / (4 d)) = 0.0884 at d = 64."""
+    torch.manual_seed(0)
+    network = _Network(3000, 64, SASRecEncoder(64, 2, 1, 64, 200, 0.1, block="original"))
+    normal_init(network, 0.02, keep_attention_inputs=True)
+    attention = network.encoder.layers[0].self_attn
+    bound = (6 / (64 + 3 * 64)) ** 0.5
+    assert attention.in_proj_weight.abs().max() <= bound
+    assert abs(attention.in_proj_weight.std().item() - (2 / (4 * 64)) ** 0.5) < 0.003
+    assert abs(attention.out_proj.weight.std().item() - 0.02) < 0.002  # a Linear layer: N(0, 0.02^2)
+    assert abs(network.item_embedding.weight.std().item() - 0.02) < 0.001
+    model = SASRec(init_std=0.02, attention_init="xavier", block="original", epochs=1, seed=0)
+    assert model._xavier_attention_inputs() and not SASRec(init_std=0.02)._xavier_attention_inputs()
+    with pytest.raises(ValueError, match="attention_init"):
+        SASRec(attention_init="uniform")
+
+
 def test_text_adapter_mixture_by_hand() -> None:
     adapter = TextAdapter(2, 1, experts=2)
     with torch.no_grad():

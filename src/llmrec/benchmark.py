@@ -40,9 +40,11 @@ __all__ = [
 #: training event, patience 10) with the changes that make it fit about half an hour on 2 CPU cores: batches of 64
 #: users at learning rate 2e-3 (twice the optimiser steps per epoch of batch 128), validation on a seeded sample of
 #: 2,000 users, at most 60 epochs, no dropout on the attention weights (so attention runs in PyTorch's fused kernel).
-#: The Transformers use the released SASRec block, SASRec+'s initialisation and batches of users drawn at random
-#: as SASRec+ draws them (``block="original"``, ``init_std=0.02``, ``bucket=False``; chapter 7 section 3.7
-#: measures what each changes); GRU4Rec keeps PyTorch's initialisation and length-grouped batches.
+#: The Transformers use the released SASRec block, weights drawn from N(0, 0.02^2) and batches of users drawn at
+#: random as SASRec+ draws them (``block="original"``, ``init_std=0.02``, ``bucket=False``; chapter 7 section 3.7
+#: measures what each changes, and what SASRec+'s attention initialisation and attention dropout add:
+#: ``attention_init="xavier"``, ``attention_dropout=0.1``); GRU4Rec keeps PyTorch's initialisation and
+#: length-grouped batches.
 #: Earlier recipes are in the committed files' ``params``.
 _ML1M_RECIPE: dict[str, Any] = {
     "max_len": 200,
