@@ -8,7 +8,15 @@ import pytest
 from scipy import stats as sps
 
 from llmrec.evaluation import EvaluationResult
-from llmrec.stats import benjamini_hochberg, bootstrap_ci, compare, holm, paired_t_test, wilcoxon_signed_rank
+from llmrec.stats import (
+    benjamini_hochberg,
+    bootstrap_ci,
+    compare,
+    holm,
+    paired_t_test,
+    t_interval,
+    wilcoxon_signed_rank,
+)
 
 
 def test_paired_t_hand_computed() -> None:
@@ -90,3 +98,30 @@ def test_compare_uses_common_users_only() -> None:
     assert result.ci_low <= result.difference <= result.ci_high
     with pytest.raises(ValueError, match="HR@10"):
         compare(a, b, metric="HR@10")
+
+
+def test_t_interval_by_hand_and_against_scipy() -> None:
+    # [1, 2, 3, 4]: mean 2.5, sd sqrt(5/3) = 1.2910, t_{0.975, 3} = 3.1824 -> half-width 3.1824 * 1.2910 / 2 = 2.0543
+    lo, hi = t_interval([1.0, 2.0, 3.0, 4.0])
+    assert (lo, hi) == pytest.approx((2.5 - 2.0543, 2.5 + 2.0543), abs=1e-4)
+    values = np.random.default_rng(3).normal(0.01, 0.2, 500)
+    expected = sps.t.interval(0.9, len(values) - 1, loc=values.mean(), scale=sps.sem(values))
+    assert t_interval(values, confidence=0.9) == pytest.approx(expected, abs=1e-12)
+    # the interval excludes 0 exactly when the paired t-test rejects at 1 - confidence
+    a, b = values, np.zeros_like(values)
+    lo, hi = t_interval(a - b)
+    assert (lo > 0 or hi < 0) == (paired_t_test(a, b).p_value < 0.05)
+    with pytest.raises(ValueError, match="at least 2"):
+        t_interval([1.0])
+    with pytest.raises(ValueError, match="confidence"):
+        t_interval([1.0, 2.0], confidence=1.0)
+
+
+def test_compare_with_a_t_interval() -> None:
+    a = pd.Series([0.5, 0.0, 0.2, 0.7, 0.1])
+    b = pd.Series([0.1, 0.1, 0.1, 0.2, 0.0])
+    result = compare(a, b, interval="t")
+    assert (result.ci_low, result.ci_high) == pytest.approx(t_interval((a - b).to_numpy()))
+    assert result.wilcoxon_p_value == pytest.approx(sps.wilcoxon(a, b, method="approx").pvalue)
+    with pytest.raises(ValueError, match="interval"):
+        compare(a, b, interval="normal")

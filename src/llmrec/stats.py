@@ -10,6 +10,7 @@ user ``u`` gives ``d_u = a_u - b_u``. Everything here works on those per-user va
   ``z = (W+ - n(n+1)/4) / sqrt(n(n+1)(2n+1)/24 - sum_t (t^3 - t)/48)`` (``t`` = size of each tie group);
 * percentile bootstrap interval of the mean: resample users with replacement ``B`` times, take the
   ``alpha/2`` and ``1 - alpha/2`` quantiles of the resampled means;
+* Student-t interval of the mean: ``mean(d) -/+ t_{1 - alpha/2, n - 1} sd(d) / sqrt(n)``;
 * Holm's step-down and Benjamini-Hochberg's step-up adjustments of ``m`` p-values.
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "compare",
     "holm",
     "paired_t_test",
+    "t_interval",
     "wilcoxon_signed_rank",
 ]
 
@@ -145,6 +147,20 @@ def bootstrap_ci(
     return float(lo), float(hi)
 
 
+def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Student-t interval of the mean of ``values``: ``mean -/+ t_{(1 + confidence) / 2, n - 1} sd / sqrt(n)``
+    (``sd`` with ``n - 1``), the interval that matches :func:`paired_t_test` (it excludes 0 exactly when that
+    test's p-value is below ``1 - confidence``)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"values must be a 1-D array of at least 2 values, got shape {values.shape}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    n = len(values)
+    half = special.stdtrit(n - 1, (1 + confidence) / 2) * values.std(ddof=1) / np.sqrt(n)
+    return float(values.mean() - half), float(values.mean() + half)
+
+
 def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     """Holm's step-down adjusted p-values: with ``p_(1) <= ... <= p_(m)``,
     ``adj_(i) = max_{j <= i} min(1, (m - j + 1) p_(j))``; reject where ``adj <= alpha`` (controls the FWER)."""
@@ -194,13 +210,17 @@ def compare(
     metric: str = "NDCG@10",
     seed: int = DEFAULT_SEED,
     n_resamples: int = 2000,
+    interval: str = "bootstrap",
 ) -> Comparison:
-    """Paired comparison of two evaluations on their common users: the mean difference, its bootstrap 95 %
-    interval (users resampled), the paired t-test and the Wilcoxon signed-rank p-values.
+    """Paired comparison of two evaluations on their common users: the mean difference, its 95 % interval
+    (``interval="bootstrap"``: users resampled; ``"t"``: :func:`t_interval`), the paired t-test and the Wilcoxon
+    signed-rank p-values.
 
     ``a`` and ``b`` are :class:`~llmrec.evaluation.EvaluationResult` (``metric`` picks the per-user column)
     or per-user Series indexed by user.
     """
+    if interval not in ("bootstrap", "t"):
+        raise ValueError(f"interval must be 'bootstrap' or 't', got {interval!r}")
     series = []
     for name, result in (("a", a), ("b", b)):
         if isinstance(result, pd.Series):
@@ -214,7 +234,10 @@ def compare(
         raise ValueError(f"the two evaluations share {len(common)} users; a paired comparison needs at least 2")
     va = series[0].loc[common].to_numpy(np.float64)
     vb = series[1].loc[common].to_numpy(np.float64)
-    lo, hi = bootstrap_ci(va - vb, n_resamples=n_resamples, seed=seed)
+    if interval == "t":
+        lo, hi = t_interval(va - vb)
+    else:
+        lo, hi = bootstrap_ci(va - vb, n_resamples=n_resamples, seed=seed)
     return Comparison(
         metric=metric,
         n_users=len(common),

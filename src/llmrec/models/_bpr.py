@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .._interactions import Interactions
 from .._seed import torch_generator
@@ -91,7 +92,8 @@ class BPR(Recommender):
         q = (0.1 * torch.randn(shape_items, generator=generator)).requires_grad_()
 
         def batch_loss(users: torch.Tensor, items: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-            return bpr_loss(p[users], q[items], q[negatives])
+            # F.embedding, not p[users]: its backward adds repeated ids' rows in a fixed order (index_put_ does not)
+            return bpr_loss(F.embedding(users, p), F.embedding(items, q), F.embedding(negatives, q))
 
         self.history_ = train_on_pairs(
             train,

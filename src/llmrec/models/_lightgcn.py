@@ -106,9 +106,10 @@ class LightGCN(Recommender):
 
         def batch_loss(users: torch.Tensor, items: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
             final = propagate(adjacency, ego, self.layers)
-            u, i, j = final[users], final[n_users + items], final[n_users + negatives]
+            # F.embedding rather than final[users]: a backward that adds repeated rows in a fixed order
+            u, i, j = (F.embedding(ids, final) for ids in (users, n_users + items, n_users + negatives))
             ranking = -F.logsigmoid((u * (i - j)).sum(1)).mean()
-            e_u, e_i, e_j = ego[users], ego[n_users + items], ego[n_users + negatives]
+            e_u, e_i, e_j = (F.embedding(ids, ego) for ids in (users, n_users + items, n_users + negatives))
             penalty = self.reg / 2 * (e_u.pow(2).sum() + e_i.pow(2).sum() + e_j.pow(2).sum()) / len(users)
             return ranking + penalty
 
