@@ -36,7 +36,7 @@ import torch
 from llmrec import evaluate, leave_one_out, load_dataset, make_model
 from llmrec.models import EMCDR, LeastSquaresMF, LightGCN, MostPopular
 from llmrec.split import domain_split, genre_domains, hide_history, shrink_split
-from llmrec.transfer import bootstrap_interval, item_map, match_titles, paired_comparison
+from llmrec.transfer import bootstrap_interval, item_map, match_titles, paired_comparison, sequential_transfer
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -92,11 +92,8 @@ def sasrec_seeds(first_seed: int) -> dict:
         for latest in (True, False):
             for fraction in (0.1, 0.25):
                 shrunk = shrink_split(split, fraction=fraction, latest=latest)
-                fit = shrunk.fit_data("test")
-                alone = evaluate(make_model("sasrec", **options, epochs=SEQ_EPOCHS).fit(fit), shrunk)
-                started = make_model("sasrec", **options, epochs=SEQ_EPOCHS, init_from=source, item_map=films)
-                moved = evaluate(started.fit(fit), shrunk)
-                as_is = make_model("sasrec", **options, epochs=0, init_from=source, item_map=films)
+                fits = sequential_transfer(source, shrunk, films, options | {"epochs": SEQ_EPOCHS})
+                alone, moved = fits.alone, fits.started
                 c = paired_comparison(moved.per_user["NDCG@10"], alone.per_user["NDCG@10"], 1000, seed=seed)
                 key = f"seed {seed}, {'last' if latest else 'first'} {fraction:.0%}"
                 out[f"{key}, target only"] = metrics(alone, seed)
@@ -106,7 +103,7 @@ def sasrec_seeds(first_seed: int) -> dict:
                     "relative_high": c.relative_high,
                     "wilcoxon_p": c.wilcoxon_pvalue,
                 }
-                out[f"{key}, ML-1M as is"] = metrics(evaluate(as_is.fit(fit), shrunk), seed)
+                out[f"{key}, ML-1M as is"] = metrics(fits.as_is, seed)
                 print(key, {k: round(v, 4) for k, v in out[f"{key}, ML-1M start"].items()}, flush=True)
     return out
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from llmrec import Interactions, make_model
+from llmrec import Interactions, evaluate, leave_one_out, make_model
 from llmrec.models import GRU4Rec, LongShortInterest, SASRec, TextAdapter, TextSASRec, long_short_gate
 from llmrec.models._sasrec import OriginalSASRecBlock, SASRecEncoder
 from llmrec.models._sequential import (
@@ -28,6 +28,7 @@ from llmrec.models._sequential import (
 )
 from llmrec.testing import RecommenderContract, tiny_interactions
 from llmrec.text import TextEncoder
+from llmrec.transfer import sequential_transfer
 
 SMALL = {"embedding_size": 16, "max_len": 8, "epochs": 2, "batch_size": 4, "seed": 0}
 #: Long enough to find the planted cycles of the contract's quality bound.
@@ -447,6 +448,28 @@ def test_a_transferred_model_carries_a_planted_pattern_to_a_new_platform() -> No
     assert transferred.score(users).argmax(dim=1).tolist() == expected.tolist()
     assert alone.score(users).argmax(dim=1).tolist() != expected.tolist()
     assert transferred.transferred_items_ == 12
+
+
+def test_sequential_transfer_fits_three_ways_and_reuses_a_given_target_only_fit() -> None:
+    """``llmrec.transfer.sequential_transfer`` (chapter 8's notebook and ``scripts/benchmark_transfer.py``): the
+    fine-tuned and as-is fits are those of SASRec with ``init_from``; a target-only evaluation passed in is kept."""
+    source = SASRec(**SMALL).fit(cycles())
+    target = renumbered(cycles(), np.arange(12), users=6)
+    split = leave_one_out(target)
+    film_map = np.arange(12)
+    fits = sequential_transfer(source, split, film_map, SMALL)
+    fit_data = split.fit_data("test")
+    by_hand = {
+        "alone": SASRec(**SMALL).fit(fit_data),
+        "started": SASRec(**SMALL, init_from=source, item_map=film_map).fit(fit_data),
+        "as_is": SASRec(**SMALL | {"epochs": 0}, init_from=source, item_map=film_map).fit(fit_data),
+    }
+    for name, model in by_hand.items():
+        expected = evaluate(model, split).per_user
+        pd.testing.assert_frame_equal(getattr(fits, name).per_user, expected)
+    again = sequential_transfer(source, split, film_map, SMALL, alone=fits.started)
+    assert again.alone is fits.started
+    assert fits.started_model.history_.epochs == SMALL["epochs"]
 
 
 @pytest.mark.parametrize(

@@ -65,12 +65,14 @@ def match_users(reference: Mapping[int, Sequence[int]], data: Interactions, slac
     f = data.frame
     indptr = np.concatenate([[0], np.cumsum(np.bincount(f["user"].to_numpy(), minlength=data.n_users))])
     items_by_user = f["item"].to_numpy()[np.argsort(f["user"].to_numpy(), kind="stable")]
-    item_sets = [set(items_by_user[indptr[u] : indptr[u + 1]].tolist()) for u in range(data.n_users)]
     lengths = np.diff(indptr)
     keys = list(reference)
     ref_sets = {k: set(reference[k]) for k in keys}
     candidates = {
         k: np.flatnonzero((lengths >= len(ref_sets[k])) & (lengths <= len(ref_sets[k]) + slack)).tolist() for k in keys
+    }
+    item_sets = {  # only the candidates' item sets are ever compared
+        u: set(items_by_user[indptr[u] : indptr[u + 1]].tolist()) for u in set().union(*candidates.values())
     }
     solutions: list[dict[int, int]] = []
 
