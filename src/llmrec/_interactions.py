@@ -20,9 +20,36 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Interactions", "INTERACTION_COLUMNS", "latest_event_mask", "rank_from_end"]
+from ._seed import numpy_rng
+
+__all__ = [
+    "Interactions",
+    "INTERACTION_COLUMNS",
+    "LOO_TIE_RULES",
+    "chronological_order",
+    "latest_event_mask",
+    "rank_from_end",
+]
 
 INTERACTION_COLUMNS = ("user", "item", "rating", "timestamp")
+
+#: How events of one user with the same timestamp are ordered (chapter *Evaluation methodology* measures each).
+LOO_TIE_RULES = ("file-order", "reverse-file-order", "random")
+
+
+def chronological_order(frame: pd.DataFrame, ties: str = "file-order", seed: int = 42) -> np.ndarray:
+    """Row positions of ``frame`` sorted by (user, timestamp, tie key); the tie key orders events with the same
+    timestamp: ``"file-order"`` (the frame's index, the book's rule: the later line is the later event),
+    ``"reverse-file-order"`` or ``"random"`` (a seeded permutation)."""
+    if ties == "file-order":
+        tie_key = frame.index.to_numpy()
+    elif ties == "reverse-file-order":
+        tie_key = -frame.index.to_numpy()
+    elif ties == "random":
+        tie_key = numpy_rng(seed).permutation(len(frame))
+    else:
+        raise ValueError(f"ties must be one of {LOO_TIE_RULES}, got {ties!r}")
+    return np.lexsort((tie_key, frame["timestamp"].to_numpy(), frame["user"].to_numpy()))
 
 
 def latest_event_mask(frame: pd.DataFrame) -> np.ndarray:
@@ -73,9 +100,7 @@ class Interactions:
 
     def chronological(self) -> pd.DataFrame:
         """Rows sorted by user, then timestamp, then file position (the tie-break rule)."""
-        f = self.frame
-        order = np.lexsort((f.index.to_numpy(), f["timestamp"].to_numpy(), f["user"].to_numpy()))
-        return f.iloc[order]
+        return self.frame.iloc[chronological_order(self.frame)]
 
     def latest_per_pair(self) -> Interactions:
         """Only the latest event of each (user, item) pair (by timestamp, then file position)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._interactions import Interactions, rank_from_end
+from ._interactions import LOO_TIE_RULES, Interactions, chronological_order, rank_from_end
 from ._seed import numpy_rng
 
 __all__ = [
@@ -57,24 +57,6 @@ class Split:
 def _parts(data: Interactions, train: np.ndarray, validation: np.ndarray, test: np.ndarray, name: str) -> Split:
     f = data.frame
     return Split(data.with_frame(f[train]), data.with_frame(f[validation]), data.with_frame(f[test]), name)
-
-
-LOO_TIE_RULES = ("file-order", "reverse-file-order", "random")
-
-
-def chronological_order(frame: pd.DataFrame, ties: str = "file-order", seed: int = 42) -> np.ndarray:
-    """Row positions of ``frame`` sorted by (user, timestamp, tie key); the tie key orders events with the same
-    timestamp: ``"file-order"`` (the frame's index, the book's rule: the later line is the later event),
-    ``"reverse-file-order"`` or ``"random"`` (a seeded permutation)."""
-    if ties == "file-order":
-        tie_key = frame.index.to_numpy()
-    elif ties == "reverse-file-order":
-        tie_key = -frame.index.to_numpy()
-    elif ties == "random":
-        tie_key = numpy_rng(seed).permutation(len(frame))
-    else:
-        raise ValueError(f"ties must be one of {LOO_TIE_RULES}, got {ties!r}")
-    return np.lexsort((tie_key, frame["timestamp"].to_numpy(), frame["user"].to_numpy()))
 
 
 def leave_one_out(data: Interactions, ties: str = "file-order", seed: int = 42) -> Split:
