@@ -25,6 +25,8 @@ from llmrec.models._sequential import (
     sampled_bce_loss,
     sampled_softmax_loss,
     transfer_weights,
+    unseen_negatives,
+    unseen_softmax_loss,
 )
 from llmrec.testing import RecommenderContract, tiny_interactions
 from llmrec.text import TextEncoder
@@ -67,6 +69,14 @@ class TestSASRecSampledEarlyStopping(RecommenderContract):
 
     def make_quality_model(self) -> SASRec:
         return SASRec(loss="sampled", num_negatives=5, patience=3, **QUALITY)
+
+
+class TestSASRecUnseenNegatives(RecommenderContract):
+    def make_model(self) -> SASRec:
+        return SASRec(loss="unseen", num_negatives=5, block="original", init_std=0.02, **SMALL)
+
+    def make_quality_model(self) -> SASRec:
+        return SASRec(loss="unseen", num_negatives=5, block="original", init_std=0.02, **QUALITY)
 
 
 class TestGRU4Rec(RecommenderContract):
@@ -154,6 +164,59 @@ def test_bce_and_sampled_softmax_by_hand() -> None:
     expected = -(o[0] - math.log(math.exp(o[0]) + math.exp(o[1]) + math.exp(o[2])))
     got = sampled_softmax_loss(hidden, items, torch.tensor([0]), torch.tensor([1, 2, 0]), log_q)
     assert got.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_unseen_negatives_avoid_the_window_and_are_drawn_without_replacement() -> None:
+    n_items = 10  # ids 10 (<bos>) and 11 (padding) are not items
+    windows = torch.tensor([[10, 0, 1, 2, 11, 11], [10, 3, 4, 5, 6, 7], [10, 9, 11, 11, 11, 11]])
+    generator = torch.Generator().manual_seed(0)
+    mask = unseen_negatives(windows, n_items, 4, generator)
+    assert mask.shape == (3, n_items) and mask.sum(1).tolist() == [4, 4, 4]
+    assert not mask[0, :3].any() and not mask[1, 3:8].any() and not mask[2, 9]
+    again = unseen_negatives(windows, n_items, 4, torch.Generator().manual_seed(0))
+    assert torch.equal(mask, again)  # the seeded generator fixes the draw
+    everything = unseen_negatives(windows, n_items, 50, generator)  # more than there are: all outside items
+    assert everything.sum(1).tolist() == [7, 5, 9]
+    # uniform: over many draws, every outside item of user 0 is chosen 4/7 of the time
+    draws = torch.stack([unseen_negatives(windows[:1], n_items, 4, generator)[0] for _ in range(4000)]).float()
+    assert draws[:, 3:].mean(0).sub(4 / 7).abs().max().item() < 0.03
+
+
+def test_unseen_softmax_by_hand_and_against_the_concatenated_logits() -> None:
+    hidden = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    items = torch.tensor([[2.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, 3.0]])
+    negatives = torch.tensor([[False, False, True, True]])  # user 0's negatives: items 2 and 3
+    rows, targets = torch.tensor([0, 0]), torch.tensor([0, 1])
+    # row 0: logits (2, ., -1, 0); row 1: logits (., 1, 0, 3)
+    expected = (-(2 - math.log(math.exp(2) + math.exp(-1) + 1)) - (1 - math.log(math.e + 1 + math.exp(3)))) / 2
+    for chunk_size in (None, 1):
+        assert unseen_softmax_loss(hidden, items, targets, rows, negatives, chunk_size).item() == pytest.approx(
+            expected, abs=1e-6
+        )
+    generator = torch.Generator().manual_seed(1)
+    hidden = torch.randn(23, 8, generator=generator, requires_grad=True)
+    items = torch.randn(15, 8, generator=generator, requires_grad=True)
+    rows = torch.randint(0, 3, (23,), generator=generator)
+    windows = torch.randint(0, 15, (3, 6), generator=generator)
+    targets = windows[rows, torch.randint(0, 6, (23,), generator=generator)]  # a target is in its user's window
+    negatives = unseen_negatives(windows, 15, 5, generator)
+    negative_ids = [torch.nonzero(negatives[u]).flatten() for u in range(3)]
+    reference = torch.stack(
+        [
+            -torch.log_softmax(hidden[n] @ items[torch.cat([targets[n : n + 1], negative_ids[rows[n]]])].T, 0)[0]
+            for n in range(23)
+        ]
+    ).mean()
+    expected = torch.autograd.grad(reference, [hidden, items])
+    ours = unseen_softmax_loss(hidden, items, targets, rows, negatives, chunk_size=4)
+    got = torch.autograd.grad(ours, [hidden, items])
+    torch.testing.assert_close(ours, reference, rtol=0, atol=1e-6)
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=0, atol=1e-6)
+    everyone = torch.ones(3, 15, dtype=torch.bool)  # every item a negative: the full softmax
+    torch.testing.assert_close(
+        unseen_softmax_loss(hidden, items, targets, rows, everyone), full_softmax_loss(hidden, items, targets)
+    )
 
 
 def test_multitask_loss_by_hand() -> None:
@@ -382,6 +445,7 @@ def test_long_short_gates_and_attention_maps() -> None:
         ("sasrec", {"loss": "hinge"}, "loss"),
         ("sasrec", {"embedding_size": 6, "num_heads": 4}, "num_heads"),
         ("sasrec", {"loss": "sampled", "num_negatives": 0}, "num_negatives"),
+        ("sasrec", {"loss": "unseen", "num_negatives": 0}, "num_negatives"),
         ("sasrec", {"patience": 0}, "patience"),
         ("sasrec", {"block": "post-ln"}, "block"),
         ("sasrec", {"init_std": 0.0}, "init_std"),

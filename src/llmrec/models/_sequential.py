@@ -14,7 +14,11 @@ Training predicts the next item at every real position of every history (teacher
   SASRec; Kang & McAuley, ICDM 2018), :func:`sampled_bce_loss`;
 * ``loss="sampled"``: ``num_negatives`` items shared by the batch, drawn from the training popularity ``Q``,
   softmax over ``{positive} + negatives`` with logits ``h.e_j - log Q_j`` (the log-Q correction),
-  :func:`sampled_softmax_loss`.
+  :func:`sampled_softmax_loss`;
+* ``loss="unseen"``: ``num_negatives`` items per user drawn uniformly without replacement among the items *outside*
+  the user's training window, shared by the user's positions; softmax over ``{positive} + negatives`` with plain
+  logits (SASRec+ with 3,000 negatives; Klenitskiy & Vasilev, RecSys 2023), :func:`unseen_softmax_loss`. The
+  user's other items are never negatives, as they are never candidates when seen items are masked at ranking.
 
 Transfer (chapter: *Interest transfer and cold start*): ``init_from`` a fitted model of the same class and width
 (trained on another platform) and ``item_map`` (this data's item ``j`` -> the source's item id, -1 when the film has
@@ -58,9 +62,11 @@ __all__ = [
     "sampled_bce_loss",
     "sampled_softmax_loss",
     "transfer_weights",
+    "unseen_negatives",
+    "unseen_softmax_loss",
 ]
 
-LOSSES = ("ce", "bce", "sampled")
+LOSSES = ("ce", "bce", "sampled", "unseen")
 
 
 # ---------------------------------------------------------------------------------------------------------- losses
@@ -73,13 +79,25 @@ class _ChunkedSoftmaxCrossEntropy(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, hidden: torch.Tensor, items: torch.Tensor, targets: torch.Tensor, chunk_size: int):
+    def forward(
+        ctx,
+        hidden: torch.Tensor,
+        items: torch.Tensor,
+        targets: torch.Tensor,
+        chunk_size: int,
+        rows: torch.Tensor | None = None,
+        candidates: torch.Tensor | None = None,
+    ):
         n = hidden.shape[0]
         grad_hidden, grad_items = torch.empty_like(hidden), torch.zeros_like(items)
         total = hidden.new_zeros(())
         for start in range(0, n, chunk_size):
             h, y = hidden[start : start + chunk_size], targets[start : start + chunk_size]
             logits = h @ items.T
+            if candidates is not None:  # only the row's target and its user's negatives are in the softmax
+                kept = candidates[rows[start : start + chunk_size]]
+                kept[torch.arange(len(y)), y] = True
+                logits.masked_fill_(~kept, float("-inf"))
             target_logit = logits.gather(1, y[:, None])[:, 0]
             row_max = logits.amax(dim=1)
             gradient = logits.sub_(row_max[:, None]).exp_()  # exp(z - max z), in place: one exp per logit
@@ -95,7 +113,7 @@ class _ChunkedSoftmaxCrossEntropy(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
         grad_hidden, grad_items = ctx.saved_tensors
-        return grad_hidden * grad_output, grad_items * grad_output, None, None
+        return grad_hidden * grad_output, grad_items * grad_output, None, None, None, None
 
 
 def full_softmax_loss(
@@ -138,6 +156,40 @@ def sampled_softmax_loss(
     negative = negative.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
     logits = torch.cat([positive, negative], dim=1)
     return -torch.log_softmax(logits, dim=1)[:, 0].mean()
+
+
+def unseen_negatives(
+    windows: torch.Tensor, n_items: int, num_negatives: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """A (B, n_items) mask of each user's negatives: ``num_negatives`` items drawn uniformly without replacement
+    among the items that do not occur in the user's row of ``windows`` (ids ``>= n_items``, such as ``<bos>`` and
+    padding, are ignored). Drawn as the ``num_negatives`` smallest of uniform keys, with the window's items given
+    the largest key; a user with fewer outside items than ``num_negatives`` gets all of them."""
+    in_window = torch.zeros(len(windows), n_items + 1, dtype=torch.bool)
+    in_window.scatter_(1, windows.clamp(max=n_items), True)
+    in_window = in_window[:, :n_items]
+    keys = torch.rand(len(windows), n_items, generator=generator).masked_fill_(in_window, 2.0)
+    chosen = keys.topk(min(num_negatives, n_items), dim=1, largest=False).indices
+    return torch.zeros_like(in_window).scatter_(1, chosen, True) & ~in_window
+
+
+def unseen_softmax_loss(
+    hidden: torch.Tensor,
+    items: torch.Tensor,
+    targets: torch.Tensor,
+    rows: torch.Tensor,
+    negatives: torch.Tensor,
+    chunk_size: int | None = 256,
+) -> torch.Tensor:
+    """``mean_n -log [exp(h_n.e_y) / (exp(h_n.e_y) + sum_{j in Z_u(n)} exp(h_n.e_j))]``: softmax over the row's
+    target ``y_n`` and the negatives ``Z_u`` of the row's user ``u(n) = rows[n]`` (``negatives``, a (B, n_items)
+    mask from :func:`unseen_negatives`). Computed as :func:`full_softmax_loss` with every other item's logit at
+    ``-inf``; with all non-target items as negatives it *is* the full softmax (checked in the tests)."""
+    if chunk_size is None or not torch.is_grad_enabled() or len(targets) == 0:
+        kept = negatives[rows]
+        kept[torch.arange(len(targets)), targets] = True
+        return F.cross_entropy((hidden @ items.T).masked_fill(~kept, float("-inf")), targets)
+    return _ChunkedSoftmaxCrossEntropy.apply(hidden, items, targets, chunk_size, rows, negatives)
 
 
 def multitask_loss(
@@ -375,8 +427,8 @@ class SequentialRecommender(Recommender):
             )
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        if loss == "sampled" and num_negatives < 1:
-            raise ValueError(f"num_negatives must be >= 1 for loss='sampled', got {num_negatives}")
+        if loss in ("sampled", "unseen") and num_negatives < 1:
+            raise ValueError(f"num_negatives must be >= 1 for loss={loss!r}, got {num_negatives}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         if learning_rate <= 0 or reg < 0 or warmup_steps < 0:
@@ -518,6 +570,8 @@ class SequentialRecommender(Recommender):
                 negatives = torch.randint(0, self.n_items, (count,), generator=generator)
             elif self.loss == "sampled":  # shared by the batch, drawn from the training popularity Q
                 negatives = torch.multinomial(self.sample_probabilities_, self.num_negatives, True, generator=generator)
+            elif self.loss == "unseen":  # per user, uniform among the items outside the user's window
+                negatives = unseen_negatives(self.sequences_[users], self.n_items, self.num_negatives, generator)
             batches.append((users, negatives))
         return batches
 
@@ -535,6 +589,8 @@ class SequentialRecommender(Recommender):
             loss = full_softmax_loss(hidden, items, targets)
         elif self.loss == "bce":
             loss = sampled_bce_loss(hidden, items, targets, negatives)
+        elif self.loss == "unseen":
+            loss = unseen_softmax_loss(hidden, items, targets, real.nonzero(as_tuple=True)[0], negatives)
         else:
             loss = sampled_softmax_loss(hidden, items, targets, negatives, self.log_q_)
         if self.network_.genre_head is not None:
