@@ -11,7 +11,8 @@ PyTorch's fused ``scaled_dot_product_attention``. ``block="original"`` uses the 
 instead (:class:`OriginalSASRecBlock`: the query normalised, keys and values not, and the residual stream
 normalised before the feed-forward layer), which SASRec+'s published numbers were measured with. With
 ``loss="ce"`` this is SASRec+ (full softmax at every position; Klenitskiy & Vasilev, RecSys 2023);
-``loss="bce"`` is the original one-negative objective.
+``loss="bce"`` is the original one-negative objective; ``loss="unseen"`` with ``num_negatives=3000`` is
+SASRec+'s sampled variant (negatives drawn among the films outside each user's history).
 ``text_weight`` > 0 (or :class:`TextSASRec`) adds adapted all-MiniLM-L6-v2 item vectors to the id embeddings.
 """
 
