@@ -95,9 +95,7 @@ class _ChunkedSoftmaxCrossEntropy(torch.autograd.Function):
             h, y = hidden[start : start + chunk_size], targets[start : start + chunk_size]
             logits = h @ items.T
             if candidates is not None:  # only the row's target and its user's negatives are in the softmax
-                kept = candidates[rows[start : start + chunk_size]]
-                kept[torch.arange(len(y)), y] = True
-                logits.masked_fill_(~kept, float("-inf"))
+                logits.masked_fill_(~_in_softmax(candidates, rows[start : start + chunk_size], y), float("-inf"))
             target_logit = logits.gather(1, y[:, None])[:, 0]
             row_max = logits.amax(dim=1)
             gradient = logits.sub_(row_max[:, None]).exp_()  # exp(z - max z), in place: one exp per logit
@@ -173,6 +171,14 @@ def unseen_negatives(
     return torch.zeros_like(in_window).scatter_(1, chosen, True) & ~in_window
 
 
+def _in_softmax(negatives: torch.Tensor, rows: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(N, n_items) mask of the items in row ``n``'s softmax: its user's negatives ``negatives[rows[n]]`` and its
+    target ``targets[n]``."""
+    kept = negatives[rows]
+    kept[torch.arange(len(targets)), targets] = True
+    return kept
+
+
 def unseen_softmax_loss(
     hidden: torch.Tensor,
     items: torch.Tensor,
@@ -186,8 +192,7 @@ def unseen_softmax_loss(
     mask from :func:`unseen_negatives`). Computed as :func:`full_softmax_loss` with every other item's logit at
     ``-inf``; with all non-target items as negatives it *is* the full softmax (checked in the tests)."""
     if chunk_size is None or not torch.is_grad_enabled() or len(targets) == 0:
-        kept = negatives[rows]
-        kept[torch.arange(len(targets)), targets] = True
+        kept = _in_softmax(negatives, rows, targets)
         return F.cross_entropy((hidden @ items.T).masked_fill(~kept, float("-inf")), targets)
     return _ChunkedSoftmaxCrossEntropy.apply(hidden, items, targets, chunk_size, rows, negatives)
 
