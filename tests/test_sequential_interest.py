@@ -385,6 +385,31 @@ def test_planted_cycle_next_item_ranks_first(model) -> None:
     assert model.history_.loss[-1] < model.history_.loss[0]
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **o: SASRec(block="original", attention_dropout=0.0, **o),
+        lambda **o: SASRec(loss="unseen", num_negatives=3, **o),
+        lambda **o: GRU4Rec(**o),
+        lambda **o: LongShortInterest(window=3, **o),
+    ],
+    ids=["sasrec-ce", "sasrec-unseen", "gru4rec", "long-short"],
+)
+def test_encoding_in_length_groups_changes_nothing_but_the_padding(make) -> None:
+    """``group_size``: users sorted by history length and encoded in groups, each only as wide as its longest
+    history. Causal encoders on right-padded rows: the same losses and scores as one full-width pass."""
+    data = cycles()  # histories of 7 to 11 events, truncated at 9 (max_len 10): groups of different widths
+    params = {"embedding_size": 16, "max_len": 10, "epochs": 3, "batch_size": 8, "dropout": 0.0, "seed": 3}
+    whole = make(**params).fit(data)
+    grouped = make(group_size=3, **params).fit(data)
+    groups = grouped._groups(torch.arange(8))
+    assert [len(g) for g in groups] == [3, 3, 2]
+    assert torch.equal(grouped.lengths_[torch.cat(groups)], grouped.lengths_[:8].sort().values)  # by length
+    assert grouped.history_.loss == pytest.approx(whole.history_.loss, abs=1e-5)
+    users = torch.arange(data.n_users)
+    torch.testing.assert_close(grouped.score(users), whole.score(users), atol=1e-4, rtol=0)
+
+
 def test_text_weight_zero_reproduces_id_only_sasrec() -> None:
     data = tiny_interactions()
     params = {"embedding_size": 16, "max_len": 8, "epochs": 3, "batch_size": 4, "seed": 1}
@@ -449,6 +474,7 @@ def test_long_short_gates_and_attention_maps() -> None:
         ("sasrec", {"patience": 0}, "patience"),
         ("sasrec", {"block": "post-ln"}, "block"),
         ("sasrec", {"init_std": 0.0}, "init_std"),
+        ("sasrec", {"group_size": 0}, "group_size"),
         ("gru4rec", {"num_layers": 0}, "num_layers"),
         ("long-short", {"window": 0}, "window"),
         ("long-short", {"mode": "medium"}, "mode"),
