@@ -20,8 +20,10 @@ from llmrec.models._sequential import (
     full_softmax_loss,
     genre_matrix,
     length_buckets,
+    length_groups,
     multitask_loss,
     normal_init,
+    padding_share,
     sampled_bce_loss,
     sampled_softmax_loss,
     transfer_weights,
@@ -408,6 +410,17 @@ def test_encoding_in_length_groups_changes_nothing_but_the_padding(make) -> None
     assert grouped.history_.loss == pytest.approx(whole.history_.loss, abs=1e-5)
     users = torch.arange(data.n_users)
     torch.testing.assert_close(grouped.score(users), whole.score(users), atol=1e-4, rtol=0)
+
+
+def test_length_groups_and_padding_share_by_hand() -> None:
+    lengths = torch.tensor([10, 1, 3, 2])
+    assert [g.tolist() for g in length_groups(lengths, None)] == [[0, 1, 2, 3]]
+    assert [g.tolist() for g in length_groups(lengths, 2)] == [[1, 3], [2, 0]]
+    # one batch: 4 rows x width 10 = 40 positions for 16 real ones; in groups (1, 2) and (3, 10): 2*2 + 2*10 = 24
+    assert padding_share(lengths, [torch.arange(4)]) == pytest.approx(1 - 16 / 40)
+    assert padding_share(lengths, [torch.arange(4)], group_size=2) == pytest.approx(1 - 16 / 24)
+    # two batches (0, 1) and (2, 3): 2*10 + 2*3 = 26
+    assert padding_share(lengths, [torch.tensor([0, 1]), torch.tensor([2, 3])]) == pytest.approx(1 - 16 / 26)
 
 
 def test_text_weight_zero_reproduces_id_only_sasrec() -> None:

@@ -15,7 +15,7 @@ from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
 from ._profile_tower import ProfileTower
 from ._sasrec import SASRec, TextSASRec
-from ._sequential import SequentialRecommender, TextAdapter, multitask_loss
+from ._sequential import SequentialRecommender, TextAdapter, length_buckets, multitask_loss, padding_share
 from ._text_content import TextContent
 from ._text_finetuned import FineTunedText
 from ._two_tower import TwoTower
@@ -34,6 +34,8 @@ __all__ = [
     "TwoTower",
     "UserKNN",
     "MODELS",
+    "length_buckets",
+    "padding_share",
     "GPTRecommender",
     "ItemKNN",
     "MostPopular",

@@ -57,7 +57,9 @@ __all__ = [
     "genre_matrix",
     "length_buckets",
     "multitask_loss",
+    "length_groups",
     "normal_init",
+    "padding_share",
     "right_padded_sequences",
     "sampled_bce_loss",
     "sampled_softmax_loss",
@@ -254,6 +256,21 @@ def length_buckets(
         chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
         batches += list(chunk.split(batch_size))
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+def length_groups(lengths: torch.Tensor, group_size: int | None) -> list[torch.Tensor]:
+    """Positions into ``lengths`` encoded together: all of them (``group_size=None``), or runs of ``group_size`` in
+    order of length (stable), so that each run is only as wide as its own longest row."""
+    if group_size is None or len(lengths) <= group_size:
+        return [torch.arange(len(lengths))]
+    return list(torch.argsort(lengths, stable=True).split(group_size))
+
+
+def padding_share(lengths: torch.Tensor, batches: list[torch.Tensor], group_size: int | None = None) -> float:
+    """Share of padded positions when every batch (row indices into ``lengths``) is encoded in
+    :func:`length_groups`, each group as wide as its longest row: ``1 - sum_n len_n / sum_g |g| max_{n in g} len_n``."""
+    padded = sum(len(g) * int(lengths[b][g].max()) for b in batches for g in length_groups(lengths[b], group_size))
+    return 1.0 - float(lengths[torch.cat(batches)].sum()) / padded
 
 
 class TextAdapter(nn.Module):
@@ -590,11 +607,8 @@ class SequentialRecommender(Recommender):
         return batches
 
     def _groups(self, users: torch.Tensor) -> list[torch.Tensor]:
-        """Positions into ``users`` encoded together: all of them, or (``group_size``) runs of that many users in
-        order of history length."""
-        if self.group_size is None or len(users) <= self.group_size:
-            return [torch.arange(len(users))]
-        return list(torch.argsort(self.lengths_[users], stable=True).split(self.group_size))
+        """Positions into ``users`` encoded together (:func:`length_groups` of their history lengths)."""
+        return length_groups(self.lengths_[users], self.group_size)
 
     def _batch_loss(self, batch: tuple[torch.Tensor, torch.Tensor | None]) -> tuple[torch.Tensor, float]:
         users, negatives = batch
@@ -628,12 +642,12 @@ class SequentialRecommender(Recommender):
         """``h_{T_u}`` (the encoder state after each user's truncated history; ``<bos>`` alone for an empty one)
         and the item table."""
         table = self.network_.item_table()
-        last = torch.empty(len(users), self.embedding_size)
-        for group in self._groups(users):
+        groups, parts = self._groups(users), []
+        for group in groups:
             lengths = self.lengths_[users[group]]
             hidden = self.network_.hidden(self.sequences_[users[group], : int(lengths.max())], table)
-            last[group] = hidden[torch.arange(len(group)), lengths - 1]
-        return last, table
+            parts.append(hidden[torch.arange(len(group)), lengths - 1])
+        return torch.cat(parts)[torch.argsort(torch.cat(groups))], table  # back in the order of ``users``
 
     @torch.inference_mode()
     def _score_batch(self, users: torch.Tensor) -> torch.Tensor:
