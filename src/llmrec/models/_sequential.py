@@ -56,8 +56,8 @@ __all__ = [
     "full_softmax_loss",
     "genre_matrix",
     "length_buckets",
-    "multitask_loss",
     "length_groups",
+    "multitask_loss",
     "normal_init",
     "padding_share",
     "right_padded_sequences",
@@ -409,8 +409,8 @@ class SequentialRecommender(Recommender):
     ``group_size``: encode each batch (training and scoring) in groups of that many users sorted by history
     length, each group only as wide as its longest history. The encoders are causal and sequences right-padded, so
     a real position never sees padding and the loss, gradients and scores are those of one full-width pass (checked
-    in the tests); with random batches (``bucket=False``) about a third of the positions are padding, which this
-    skips. ``None``: one pass per batch.
+    in the tests). On ML-1M 46 % of the positions of random batches of 128 (``bucket=False``) are padding, 18 % in
+    groups of 32 (:func:`padding_share`; chapter: *Sequential interest*, section 3.7). ``None``: one pass per batch.
     ``history_`` (:class:`~llmrec.training.TrainingHistory`) keeps the per-epoch record.
     """
 
