@@ -26,6 +26,7 @@ from llmrec.models._sequential import (
     padding_share,
     sampled_bce_loss,
     sampled_softmax_loss,
+    text_pca_table,
     transfer_weights,
     unseen_negatives,
     unseen_softmax_loss,
@@ -434,6 +435,58 @@ def test_text_weight_zero_reproduces_id_only_sasrec() -> None:
     assert id_only.history_.loss == with_text.history_.loss
     changed = TextSASRec(text_weight=1.0, text_model=encoder(), **params).fit(data).score(users)
     assert not torch.equal(changed, id_only.score(users))
+
+
+def test_text_pca_table_is_scikit_learns_pca_rescaled() -> None:
+    from sklearn.decomposition import PCA
+
+    vectors = torch.from_numpy(np.random.default_rng(5).normal(size=(40, 9)) * np.arange(1, 10))
+    table = text_pca_table(vectors, 3, std=0.02)
+    reference = PCA(n_components=3, svd_solver="full").fit_transform(vectors.numpy())  # same sign convention
+    np.testing.assert_allclose(table.double().numpy() * reference.std() / 0.02, reference, rtol=1e-5, atol=1e-9)
+    assert float(table.std(correction=0)) == pytest.approx(0.02, rel=1e-5) and table.dtype == torch.float32
+    # by hand: (3, 4) and (-3, -4) lie on the direction (0.6, 0.8) (its larger loading positive), scores +5 and
+    # -5, whose standard deviation is 5; rescaled to std 2: +2 and -2
+    line = torch.tensor([[3.0, 4.0], [-3.0, -4.0]])
+    assert text_pca_table(line, 1, std=2.0).squeeze(1).tolist() == pytest.approx([2.0, -2.0])
+    # whitened: scikit-learn's columns have sample variance 1, these population standard deviation 0.02
+    whitened = text_pca_table(vectors, 3, std=0.02, whiten=True).double().numpy()
+    reference = PCA(n_components=3, svd_solver="full", whiten=True).fit_transform(vectors.numpy())
+    np.testing.assert_allclose(whitened, reference * 0.02 * math.sqrt(40 / 39), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(whitened.std(0), [0.02] * 3, rtol=1e-5)
+    with pytest.raises(ValueError, match="components"):
+        text_pca_table(vectors, 10, std=0.02)
+    with pytest.raises(ValueError, match="std"):
+        text_pca_table(vectors, 3, std=0.0)
+
+
+def test_text_initialised_item_table_starts_from_the_text_and_nothing_else_moves() -> None:
+    """``item_init="text"``: the item rows start as :func:`text_pca_table` of the item texts; the <bos> and
+    <pad> rows and every other parameter are drawn exactly as with the random start."""
+    data = tiny_interactions()  # 15 items: a width of 8 components
+    params = {"embedding_size": 8, "max_len": 8, "epochs": 2, "batch_size": 4, "init_std": 0.02, "seed": 1}
+    random_start, text_start = SASRec(**params), SASRec(item_init="text", text_model=encoder(), **params)
+    torch.manual_seed(0)
+    random_network = random_start._build(data)
+    torch.manual_seed(0)
+    text_network = text_start._build(data)
+    vectors = text_start._text_vectors(data)
+    expected = text_pca_table(vectors, 8, std=0.02)
+    assert torch.equal(text_network.item_embedding.weight[: data.n_items], expected)
+    for (name, a), (_, b) in zip(random_network.named_parameters(), text_network.named_parameters(), strict=True):
+        if name == "item_embedding.weight":
+            assert torch.equal(a[data.n_items :], b[data.n_items :])
+        else:
+            assert torch.equal(a, b), name
+    assert text_network.text_adapter is None  # text starts the table; it is not an input afterwards
+    users = torch.arange(data.n_users)
+    assert not torch.equal(text_start.fit(data).score(users), random_start.fit(data).score(users))
+    whitened = SASRec(item_init="text-whitened", text_model=encoder(), **params)
+    torch.manual_seed(0)
+    table = whitened._build(data).item_embedding.weight[: data.n_items]
+    assert torch.equal(table, text_pca_table(vectors, 8, std=0.02, whiten=True))
+    with pytest.raises(ValueError, match="item_init"):
+        SASRec(item_init="pca")
 
 
 def test_early_stopping_keeps_the_best_epoch_and_scores_with_the_full_history() -> None:

@@ -15,7 +15,14 @@ from ._ngram_recommender import NGramRecommender
 from ._popularity import MostPopular
 from ._profile_tower import ProfileTower
 from ._sasrec import SASRec, TextSASRec
-from ._sequential import SequentialRecommender, TextAdapter, length_buckets, multitask_loss, padding_share
+from ._sequential import (
+    SequentialRecommender,
+    TextAdapter,
+    length_buckets,
+    multitask_loss,
+    padding_share,
+    text_pca_table,
+)
 from ._text_content import TextContent
 from ._text_finetuned import FineTunedText
 from ._two_tower import TwoTower
@@ -52,4 +59,5 @@ __all__ = [
     "TextSASRec",
     "long_short_gate",
     "multitask_loss",
+    "text_pca_table",
 ]

@@ -27,7 +27,10 @@ this model's ``max_len``), the item embedding of a matched item is the source's 
 random start (:func:`transfer_weights`). Fine-tuning then proceeds as usual; ``epochs=0`` uses the source as it is.
 
 Options every encoder gets: text-enhanced item embeddings ``e_j = id_j + text_weight * A(x_j)`` with ``x_j`` the
-all-MiniLM-L6-v2 vector of the item's text and ``A`` a small trainable adapter (:class:`TextAdapter`), and a
+all-MiniLM-L6-v2 vector of the item's text and ``A`` a small trainable adapter (:class:`TextAdapter`), an item table
+that *starts* from the text (``item_init="text"``: the first ``d`` principal components of the ``x_j``,
+:func:`text_pca_table`, as Harte et al., RecSys 2023; ``"text-whitened"``: each component rescaled to the same
+spread) and is then trained as ids, and a
 multi-task genre head ``L = L_next + genre_weight * L_genre`` (:func:`multitask_loss`).
 
 The output layer and the loss are computed on real (non-padded) positions only, and batches group users of
@@ -63,6 +66,7 @@ __all__ = [
     "right_padded_sequences",
     "sampled_bce_loss",
     "sampled_softmax_loss",
+    "text_pca_table",
     "transfer_weights",
     "unseen_negatives",
     "unseen_softmax_loss",
@@ -273,6 +277,35 @@ def padding_share(lengths: torch.Tensor, batches: list[torch.Tensor], group_size
     return 1.0 - float(lengths[torch.cat(batches)].sum()) / padded
 
 
+def text_pca_table(vectors: torch.Tensor, size: int, std: float, whiten: bool = False) -> torch.Tensor:
+    """Item-table start from text vectors ``X`` (n, D): the scores on the first ``size`` principal components,
+    ``Z = (X - mean X) V_size`` with ``V`` the right singular vectors of the centred ``X`` (each column's sign
+    fixed so that its largest-magnitude loading is positive, as scikit-learn's ``PCA``), rescaled so that the
+    entries of ``Z`` have (population) standard deviation ``std``, the scale of a random start, with the geometry
+    of the text (chapter: *Sequential interest*, section 3.7). ``whiten=True`` rescales each column to ``std``
+    on its own (as WhitenRec; Zhang et al., ICDE 2024), so that the leading components do not dominate.
+    Raises ``ValueError`` when ``size > min(n, D)``."""
+    if vectors.ndim != 2 or size > min(vectors.shape):
+        raise ValueError(
+            f"text_pca_table: {size} components need at least as many items and text dimensions, "
+            f"got vectors of shape {tuple(vectors.shape)}"
+        )
+    if not std > 0:
+        raise ValueError(f"text_pca_table: std must be > 0, got {std}")
+    centred = vectors.double() - vectors.double().mean(0)
+    _, _, right = torch.linalg.svd(centred, full_matrices=False)
+    components = right[:size]  # (size, D)
+    largest = components.abs().argmax(1)
+    components = components * torch.sign(components[torch.arange(size), largest])[:, None]
+    scores = centred @ components.T
+    spread = scores.std(dim=0, correction=0) if whiten else scores.std(correction=0)
+    return (scores * (std / spread)).float()
+
+
+#: ``item_init`` values: PyTorch's (or ``init_std``'s) random draw, or the item texts' principal components.
+ITEM_INITS = ("random", "text", "text-whitened")
+
+
 class TextAdapter(nn.Module):
     """Maps frozen text vectors ``x`` (n, D) to the model width d.
 
@@ -437,6 +470,7 @@ class SequentialRecommender(Recommender):
         text_weight: float = 0.0,
         text_model: Any = None,
         text_experts: int = 1,
+        item_init: str = "random",
         genre_weight: float = 0.0,
         init_std: float | None = None,
         init_from: SequentialRecommender | None = None,
@@ -481,13 +515,18 @@ class SequentialRecommender(Recommender):
             raise ValueError(f"text_experts must be >= 1, got {text_experts}")
         if init_std is not None and not init_std > 0:
             raise ValueError(f"init_std must be None or > 0, got {init_std}")
+        if item_init not in ITEM_INITS:
+            raise ValueError(
+                f"item_init must be one of {ITEM_INITS} (random, or principal components of the item texts), "
+                f"got {item_init!r}"
+            )
         self.embedding_size, self.max_len, self.dropout = embedding_size, max_len, dropout
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
         self.decay, self.optimizer, self.validation_users = decay, optimizer, validation_users
         self.bucket, self.group_size = bucket, group_size
         self.text_weight, self.text_model = text_weight, text_model
-        self.text_experts, self.init_std = text_experts, init_std
+        self.text_experts, self.init_std, self.item_init = text_experts, init_std, item_init
         if (init_from is None) != (item_map is None):
             raise ValueError("init_from and item_map go together: a fitted source model and its item id map")
         if init_from is not None and (type(init_from) is not type(self) or not getattr(init_from, "_fitted", False)):
@@ -518,8 +557,13 @@ class SequentialRecommender(Recommender):
             network.genre_head = nn.Linear(self.embedding_size, len(self.genre_names_))
         if self.init_std is not None:
             normal_init(network, self.init_std, keep_attention_inputs=self._xavier_attention_inputs())
+        vectors = self._text_vectors(train) if self._uses_text() or self.item_init != "random" else None
+        if self.item_init != "random":  # no random draw: everything after it is drawn as with "random"
+            std = self.init_std if self.init_std is not None else self.embedding_size**-0.5
+            table = text_pca_table(vectors, self.embedding_size, std, whiten=self.item_init == "text-whitened")
+            with torch.no_grad():
+                network.item_embedding.weight[: train.n_items] = table
         if self._uses_text():  # built last: the id part's initialisation is the same with or without text
-            vectors = self._text_vectors(train)
             network.register_buffer("text_vectors", vectors, persistent=False)
             with torch.random.fork_rng():  # its own stream: the dropout masks that follow are those of ids only
                 torch.manual_seed(self.seed + 1)
