@@ -143,17 +143,20 @@ def test_the_benchmark_recipe_builds_every_model_with_the_settings_the_book_stat
     assert BENCHMARK_MODELS["sasrec-text"]["text_weight"] == 1.0
 
 
-def test_make_benchmarks_sasrec_recipe_has_its_committed_runs_within_the_time_goal() -> None:
-    """Chapter 7 section 3.7 quotes ``make benchmark``'s SASRec recipe from the ``plus-3000-groups`` files: three
-    seeds, each trained with exactly the recipe's settings on two threads in under 30 minutes."""
+@pytest.mark.parametrize("model", ["sasrec", "sasrec-text"])
+def test_make_benchmarks_sasrec_recipe_has_its_committed_runs_within_the_time_goal(model: str) -> None:
+    """Chapter 7 section 3.7 quotes ``make benchmark``'s SASRec recipe, with and without text, from the
+    ``plus-3000-groups`` files: three seeds each, each trained with exactly the recipe's settings on two threads in
+    under 30 minutes. SASRec's mean is the chapter's first goal (NDCG@10 >= 0.182)."""
     from llmrec.benchmark import BENCHMARK_MODELS
 
-    runs = [run for run in load_results(RESULTS) if run["model"] == "sasrec" and run.get("tag") == "plus-3000-groups"]
+    runs = [run for run in load_results(RESULTS) if run["model"] == model and run.get("tag") == "plus-3000-groups"]
     assert sorted(run["seed"] for run in runs) == [7, 42, 2024]
-    recipe = {key: value for key, value in BENCHMARK_MODELS["sasrec"].items() if value is not None}
+    recipe = {key: value for key, value in BENCHMARK_MODELS[model].items() if value is not None}
     for run in runs:
         assert {key: run["params"].get(key) for key in recipe} == recipe
         assert "validation_users" not in run["params"]  # None: every user validated
         assert run["machine"]["torch_threads"] == 2 and not run["git_dirty"]
         assert run["fit_seconds"] < 30 * 60
-    assert sum(run["metrics"]["NDCG@10"] for run in runs) / 3 >= 0.182
+    if model == "sasrec":
+        assert sum(run["metrics"]["NDCG@10"] for run in runs) / 3 >= 0.182
