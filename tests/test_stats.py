@@ -12,6 +12,7 @@ from llmrec.stats import (
     benjamini_hochberg,
     bootstrap_ci,
     compare,
+    grouped_paired_tests,
     holm,
     paired_t_test,
     t_interval,
@@ -125,3 +126,50 @@ def test_compare_with_a_t_interval() -> None:
     assert result.wilcoxon_p_value == pytest.approx(sps.wilcoxon(a, b, method="approx").pvalue)
     with pytest.raises(ValueError, match="interval"):
         compare(a, b, interval="normal")
+
+
+def test_grouped_paired_tests_by_hand() -> None:
+    # four users; "film" levels in the categorical order b, a; "history" bins (0, 10] and (10, 30]
+    groups = pd.DataFrame(
+        {
+            "film": pd.Categorical(["a", "a", "b", "b"], categories=["b", "a"]),
+            "history": pd.cut([1, 5, 9, 20], [0, 10, 30]),
+        }
+    )
+    table = grouped_paired_tests(groups, [0.0, 1.0, 0.0, 0.5], {"text": [1.0, 1.0, 0.0, 0.5]}, "IDs")
+    assert list(table.columns) == [("", "users"), ("IDs", "mean"), ("text", "- IDs"), ("text", "p")]
+    assert [level for _, level in table.index[:2]] == ["b", "a"]  # the categorical order, not the alphabet
+    assert table[("", "users")].tolist() == [2, 2, 3, 1]
+    assert table[("IDs", "mean")].tolist() == pytest.approx([0.25, 0.5, 1 / 3, 0.5], abs=1e-12)
+    assert table[("text", "- IDs")].tolist() == pytest.approx([0.0, 0.5, 1 / 3, 0.0], abs=1e-12)
+    p = table[("text", "p")].to_numpy()
+    assert p[0] == 1.0  # identical values: t = 0
+    # film a: d = [1, 0], t = 0.5 / (sqrt(0.5) / sqrt 2) = 1 with 1 df (Cauchy): P(|T| >= 1) = 1/2
+    assert p[1] == pytest.approx(0.5, abs=1e-12)
+    # (0, 10]: d = [1, 0, 0], mean 1/3, sd sqrt(1/3), t = 1 with 2 df: 1 - 1/sqrt(3)
+    assert p[2] == pytest.approx(1 - 1 / np.sqrt(3), abs=1e-12)
+    assert np.isnan(p[3])  # one user: no test
+
+
+def test_grouped_paired_tests_agree_with_scipy_and_refuse_bad_input() -> None:
+    rng = np.random.default_rng(5)
+    base = rng.random(300)
+    variants = {"one": base + rng.normal(0.01, 0.1, 300), "two": base + rng.normal(-0.02, 0.1, 300)}
+    groups = pd.DataFrame({"count": pd.cut(rng.integers(0, 100, 300), [-1, 10, 50, np.inf])})
+    table = grouped_paired_tests(groups, base, variants)
+    for (_, level), row in table.iterrows():
+        members = (groups["count"] == level).to_numpy()
+        assert row[("", "users")] == members.sum()
+        for name, values in variants.items():
+            assert row[(name, "- baseline")] == pytest.approx((values - base)[members].mean(), abs=1e-12)
+            reference = sps.ttest_rel(values[members], base[members]).pvalue
+            assert row[(name, "p")] == pytest.approx(reference, rel=1e-9)
+    assert table[("", "users")].sum() == 300
+    with pytest.raises(ValueError, match="variant 'two'"):
+        grouped_paired_tests(groups, base, {"one": variants["one"], "two": variants["two"][:-1]})
+    with pytest.raises(ValueError, match="one per user"):
+        grouped_paired_tests(groups.iloc[:-1], base, variants)
+    with pytest.raises(ValueError, match="NaN"):
+        grouped_paired_tests(groups, np.where(np.arange(300) == 7, np.nan, base), variants)
+    with pytest.raises(ValueError, match="empty"):
+        grouped_paired_tests(groups, base, {})

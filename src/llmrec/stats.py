@@ -11,12 +11,14 @@ user ``u`` gives ``d_u = a_u - b_u``. Everything here works on those per-user va
 * percentile bootstrap interval of the mean: resample users with replacement ``B`` times, take the
   ``alpha/2`` and ``1 - alpha/2`` quantiles of the resampled means;
 * Student-t interval of the mean: ``mean(d) -/+ t_{1 - alpha/2, n - 1} sd(d) / sqrt(n)``;
-* Holm's step-down and Benjamini-Hochberg's step-up adjustments of ``m`` p-values.
+* Holm's step-down and Benjamini-Hochberg's step-up adjustments of ``m`` p-values;
+* the same paired t-test within groups of users (:func:`grouped_paired_tests`: for each level ``G`` of a grouping,
+  ``mean_{u in G}(v_u - b_u)`` and its p-value, for every variant ``v`` against one baseline ``b``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ __all__ = [
     "benjamini_hochberg",
     "bootstrap_ci",
     "compare",
+    "grouped_paired_tests",
     "holm",
     "paired_t_test",
     "t_interval",
@@ -249,3 +252,50 @@ def compare(
         t_p_value=paired_t_test(va, vb).p_value,
         wilcoxon_p_value=wilcoxon_signed_rank(va, vb).p_value,
     )
+
+
+def grouped_paired_tests(
+    groups: pd.DataFrame,
+    baseline: Sequence[float] | np.ndarray,
+    variants: Mapping[str, Sequence[float] | np.ndarray],
+    baseline_label: str = "baseline",
+) -> pd.DataFrame:
+    """Each variant against one baseline, within groups of users (chapter: *Sequential interest*, 3.5 and 3.7).
+
+    ``groups`` has one row per user, in the order of ``baseline`` and of every variant's values, and one column per
+    way of grouping them (usually :func:`pandas.cut` bins). For each column and each of its non-empty levels ``G``
+    (in the column's order) the row holds the group's size, the baseline's mean, and for every variant ``v`` the
+    mean paired difference ``mean_{u in G}(v_u - b_u)`` and the two-sided :func:`paired_t_test` p-value (``NaN``
+    for a one-user group). Index: (grouping, level); columns: a two-level header, ``("", "users")``,
+    ``(baseline_label, "mean")``, then ``(name, "- " + baseline_label)`` and ``(name, "p")`` per variant.
+    """
+    base = np.asarray(baseline, dtype=np.float64)
+    if base.ndim != 1 or len(base) != len(groups):
+        raise ValueError(f"baseline has shape {base.shape}; groups has {len(groups)} rows, one per user")
+    if not variants:
+        raise ValueError("variants is empty: nothing to compare with the baseline")
+    values = {}
+    for name, variant in variants.items():
+        values[name] = np.asarray(variant, dtype=np.float64)
+        if values[name].shape != base.shape:
+            raise ValueError(f"variant {name!r} has shape {values[name].shape}, the baseline {base.shape}")
+    if not (np.isfinite(base).all() and all(np.isfinite(v).all() for v in values.values())):
+        raise ValueError("the per-user values hold NaN or infinite entries")
+    rows, index = [], []
+    for column in groups.columns:
+        for level, positions in groups.groupby(column, observed=True, sort=True).indices.items():
+            row: list[float] = [len(positions), float(base[positions].mean())]
+            for variant in values.values():
+                diff = variant[positions] - base[positions]
+                p = paired_t_test(variant[positions], base[positions]).p_value if len(positions) > 1 else np.nan
+                row += [float(diff.mean()), p]
+            rows.append(row)
+            index.append((column, level))
+    header = [("", "users"), (baseline_label, "mean")]
+    header += [(name, part) for name in values for part in (f"- {baseline_label}", "p")]
+    table = pd.DataFrame(
+        rows,
+        index=pd.MultiIndex.from_tuples(index, names=["group", "level"]),
+        columns=pd.MultiIndex.from_tuples(header),
+    )
+    return table.astype({("", "users"): int})
