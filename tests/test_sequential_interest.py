@@ -26,6 +26,7 @@ from llmrec.models._sequential import (
     padding_share,
     sampled_bce_loss,
     sampled_softmax_loss,
+    standardised_log_counts,
     text_pca_table,
     transfer_weights,
     unseen_negatives,
@@ -110,6 +111,14 @@ class TestTextSASRec(RecommenderContract):
 
     def make_quality_model(self) -> TextSASRec:
         return TextSASRec(text_experts=2, text_model=encoder(), **QUALITY)
+
+
+class TestCountGatedTextSASRec(RecommenderContract):
+    def make_model(self) -> TextSASRec:
+        return TextSASRec(text_gate="count", text_model=encoder(), **SMALL)
+
+    def make_quality_model(self) -> TextSASRec:
+        return TextSASRec(text_gate="count", text_model=encoder(), **QUALITY)
 
 
 @pytest.fixture(autouse=True)
@@ -435,6 +444,43 @@ def test_text_weight_zero_reproduces_id_only_sasrec() -> None:
     assert id_only.history_.loss == with_text.history_.loss
     changed = TextSASRec(text_weight=1.0, text_model=encoder(), **params).fit(data).score(users)
     assert not torch.equal(changed, id_only.score(users))
+
+
+def test_count_gate_mixes_ids_and_text_by_the_items_training_count() -> None:
+    """``text_gate="count"``: item rows ``(1 - g_j) id_j + g_j A(x_j)``, ``g_j = sigmoid(a + b z_j)`` with ``z_j``
+    the standardised log count, ``a = 0`` and ``b = -1`` at the start; nothing else changes, and ``(a, b)`` learn."""
+    # log1p of (0, e - 1, e^2 - 1) = (0, 1, 2): mean 1, population sd sqrt(2/3)
+    z = standardised_log_counts(np.array([0.0, math.e - 1, math.e**2 - 1]))
+    assert z.tolist() == pytest.approx([-math.sqrt(1.5), 0.0, math.sqrt(1.5)], abs=1e-6)
+    assert standardised_log_counts(np.array([4, 4, 4])).tolist() == [0.0, 0.0, 0.0]
+    data = tiny_interactions()
+    params = {"embedding_size": 8, "max_len": 8, "epochs": 3, "batch_size": 4, "seed": 1, "text_model": encoder()}
+    added, gated = TextSASRec(**params), TextSASRec(text_gate="count", **params)
+    torch.manual_seed(0)
+    added_network = added._build(data)
+    torch.manual_seed(0)
+    network = gated._build(data)
+    gated_parameters = dict(network.named_parameters())
+    assert set(gated_parameters) - set(dict(added_network.named_parameters())) == {"text_gate"}
+    for name, value in added_network.named_parameters():
+        assert torch.equal(value, gated_parameters[name]), name  # the same draws: the gate adds two constants
+    assert network.text_gate.tolist() == [0.0, -1.0] and network.text_gate.requires_grad
+    with torch.no_grad():
+        ids, text = network.item_embedding.weight, network.text_adapter(network.text_vectors)
+        gate = torch.sigmoid(-standardised_log_counts(data.item_counts()))[:, None]
+        table = network.item_table()
+    n = data.n_items
+    assert torch.allclose(table[:n], (1 - gate) * ids[:n] + gate * text, atol=1e-7)
+    assert torch.equal(table[n:], ids[n:])  # <bos>, <pad>: ids only
+    counts = data.item_counts()
+    rarest, commonest = int(np.argmin(counts)), int(np.argmax(counts))
+    assert gate[rarest] > 0.5 > gate[commonest]  # a rare film starts mostly text
+    fitted = TextSASRec(text_gate="count", **params).fit(data)
+    assert not torch.equal(fitted.network_.text_gate.detach(), torch.tensor([0.0, -1.0]))  # learned
+    with pytest.raises(ValueError, match="text_gate"):
+        TextSASRec(text_gate="popularity")
+    with pytest.raises(ValueError, match="text_weight"):
+        SASRec(text_gate="count")
 
 
 def test_text_pca_table_is_scikit_learns_pca_rescaled() -> None:

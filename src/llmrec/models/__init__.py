@@ -21,6 +21,7 @@ from ._sequential import (
     length_buckets,
     multitask_loss,
     padding_share,
+    standardised_log_counts,
     text_pca_table,
 )
 from ._text_content import TextContent
@@ -59,5 +60,6 @@ __all__ = [
     "TextSASRec",
     "long_short_gate",
     "multitask_loss",
+    "standardised_log_counts",
     "text_pca_table",
 ]

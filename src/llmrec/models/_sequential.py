@@ -30,7 +30,10 @@ Options every encoder gets: text-enhanced item embeddings ``e_j = id_j + text_we
 all-MiniLM-L6-v2 vector of the item's text and ``A`` a small trainable adapter (:class:`TextAdapter`), an item table
 that *starts* from the text (``item_init="text"``: the first ``d`` principal components of the ``x_j``,
 :func:`text_pca_table`, as Harte et al., RecSys 2023; ``"text-whitened"``: each component rescaled to the same
-spread) and is then trained as ids, and a
+spread) and is then trained as ids, a count gate that hands rare items to their text (``text_gate="count"``:
+``e_j = (1 - g_j) id_j + g_j text_weight A(x_j)``, ``g_j = sigmoid(a + b z_j)`` with ``z_j`` the standardised
+``log(1 + c_j)`` of item ``j``'s training count and learned scalars ``a = 0``, ``b = -1`` at the start, so a film
+rated seldom starts mostly text and a popular one mostly id), and a
 multi-task genre head ``L = L_next + genre_weight * L_genre`` (:func:`multitask_loss`).
 
 The output layer and the loss are computed on real (non-padded) positions only, and batches group users of
@@ -66,6 +69,7 @@ __all__ = [
     "right_padded_sequences",
     "sampled_bce_loss",
     "sampled_softmax_loss",
+    "standardised_log_counts",
     "text_pca_table",
     "transfer_weights",
     "unseen_negatives",
@@ -304,6 +308,15 @@ def text_pca_table(vectors: torch.Tensor, size: int, std: float, whiten: bool = 
 
 #: ``item_init`` values: PyTorch's (or ``init_std``'s) random draw, or the item texts' principal components.
 ITEM_INITS = ("random", "text", "text-whitened")
+#: ``text_gate`` values: the text added to every id row, or mixed with it by a gate on the item's training count.
+TEXT_GATES = ("none", "count")
+
+
+def standardised_log_counts(counts: np.ndarray) -> torch.Tensor:
+    """``z_j = (log(1 + c_j) - mean) / sd`` over the items (population sd; all zeros when every count is equal)."""
+    logged = np.log1p(np.asarray(counts, dtype=np.float64))
+    spread = logged.std()
+    return torch.from_numpy((logged - logged.mean()) / (spread if spread > 0 else 1.0)).float()
 
 
 class TextAdapter(nn.Module):
@@ -410,15 +423,21 @@ class _Network(nn.Module):
         self.encoder = encoder
         self.text_adapter: TextAdapter | None = None
         self.text_weight = 0.0
+        self.text_gate: nn.Parameter | None = None  # (a, b) of the count gate
         self.genre_head: nn.Linear | None = None
 
     def item_table(self) -> torch.Tensor:
-        """``(n_items + 2, d)``: ``id_j + text_weight * A(x_j)`` for items; ``<bos>``/``<pad>`` rows are ids only."""
+        """``(n_items + 2, d)``: ``id_j + text_weight * A(x_j)`` for items, or with the count gate
+        ``(1 - g_j) id_j + g_j text_weight A(x_j)``, ``g_j = sigmoid(a + b z_j)``; ``<bos>``/``<pad>`` rows are ids
+        only."""
         table = self.item_embedding.weight
         if self.text_adapter is None:
             return table
         text = self.text_weight * self.text_adapter(self.text_vectors)
-        return torch.cat([table[: self.n_items] + text, table[self.n_items :]])
+        if self.text_gate is None:
+            return torch.cat([table[: self.n_items] + text, table[self.n_items :]])
+        gate = torch.sigmoid(self.text_gate[0] + self.text_gate[1] * self.item_log_counts)[:, None]
+        return torch.cat([(1 - gate) * table[: self.n_items] + gate * text, table[self.n_items :]])
 
     def hidden(self, inputs: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         # F.embedding, not table[inputs]: the backward of advanced indexing (index_put_ with accumulate) adds the
@@ -471,6 +490,7 @@ class SequentialRecommender(Recommender):
         text_model: Any = None,
         text_experts: int = 1,
         item_init: str = "random",
+        text_gate: str = "none",
         genre_weight: float = 0.0,
         init_std: float | None = None,
         init_from: SequentialRecommender | None = None,
@@ -520,6 +540,13 @@ class SequentialRecommender(Recommender):
                 f"item_init must be one of {ITEM_INITS} (random, or principal components of the item texts), "
                 f"got {item_init!r}"
             )
+        if text_gate not in TEXT_GATES:
+            raise ValueError(
+                f"text_gate must be one of {TEXT_GATES} (text added to every id, or mixed in by item count), "
+                f"got {text_gate!r}"
+            )
+        if text_gate != "none" and text_weight == 0.0:
+            raise ValueError(f"text_gate={text_gate!r} mixes in the items' text: it needs text_weight != 0")
         self.embedding_size, self.max_len, self.dropout = embedding_size, max_len, dropout
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
@@ -527,6 +554,7 @@ class SequentialRecommender(Recommender):
         self.bucket, self.group_size = bucket, group_size
         self.text_weight, self.text_model = text_weight, text_model
         self.text_experts, self.init_std, self.item_init = text_experts, init_std, item_init
+        self.text_gate = text_gate
         if (init_from is None) != (item_map is None):
             raise ValueError("init_from and item_map go together: a fitted source model and its item id map")
         if init_from is not None and (type(init_from) is not type(self) or not getattr(init_from, "_fitted", False)):
@@ -569,6 +597,9 @@ class SequentialRecommender(Recommender):
                 torch.manual_seed(self.seed + 1)
                 network.text_adapter = TextAdapter(vectors.shape[1], self.embedding_size, self.text_experts)
             network.text_weight = float(self.text_weight)
+            if self.text_gate == "count":  # constants, no random draw: a = 0, b = -1
+                network.register_buffer("item_log_counts", standardised_log_counts(train.item_counts()), False)
+                network.text_gate = nn.Parameter(torch.tensor([0.0, -1.0]))
         if self.init_from is not None:
             self.transferred_items_ = transfer_weights(
                 network, self.init_from.network_, self.item_map, train.n_items, self.init_from.n_items
