@@ -475,6 +475,8 @@ def test_count_gate_mixes_ids_and_text_by_the_items_training_count() -> None:
     counts = data.item_counts()
     rarest, commonest = int(np.argmin(counts)), int(np.argmax(counts))
     assert gate[rarest] > 0.5 > gate[commonest]  # a rare film starts mostly text
+    assert torch.equal(network.item_text_gates().detach(), gate[:, 0])
+    assert added_network.item_text_gates() is None
     fitted = TextSASRec(text_gate="count", **params).fit(data)
     assert not torch.equal(fitted.network_.text_gate.detach(), torch.tensor([0.0, -1.0]))  # learned
     with pytest.raises(ValueError, match="text_gate"):

@@ -434,10 +434,17 @@ class _Network(nn.Module):
         if self.text_adapter is None:
             return table
         text = self.text_weight * self.text_adapter(self.text_vectors)
-        if self.text_gate is None:
+        gate = self.item_text_gates()
+        if gate is None:
             return torch.cat([table[: self.n_items] + text, table[self.n_items :]])
-        gate = torch.sigmoid(self.text_gate[0] + self.text_gate[1] * self.item_log_counts)[:, None]
+        gate = gate[:, None]
         return torch.cat([(1 - gate) * table[: self.n_items] + gate * text, table[self.n_items :]])
+
+    def item_text_gates(self) -> torch.Tensor | None:
+        """``(n_items,)``: the count gate ``g_j = sigmoid(a + b z_j)`` of every item, or ``None`` without one."""
+        if self.text_gate is None:
+            return None
+        return torch.sigmoid(self.text_gate[0] + self.text_gate[1] * self.item_log_counts)
 
     def hidden(self, inputs: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         # F.embedding, not table[inputs]: the backward of advanced indexing (index_put_ with accumulate) adds the
