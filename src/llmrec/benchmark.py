@@ -134,8 +134,26 @@ def code_version() -> tuple[str, bool]:
     return _git("rev-parse", "HEAD"), bool(_git("status", "--porcelain", "--untracked-files=no"))
 
 
+def _reset_peak_memory() -> bool:
+    """Start the kernel's peak-RSS mark of this process again from its current RSS (Linux: ``5`` written to
+    ``/proc/self/clear_refs``), so that a run's peak is its own and not an earlier run's in the same process.
+    False where that file is missing or refused."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def _peak_memory_mb() -> float:
-    """Peak resident set size of this process (``ru_maxrss`` is in KiB on Linux)."""
+    """Peak resident set size of this process since :func:`_reset_peak_memory`: ``VmHWM`` of
+    ``/proc/self/status`` (Linux), else ``ru_maxrss`` (the whole process's peak; KiB on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -156,6 +174,8 @@ def run_benchmark(
     from . import evaluate, leave_one_out, load_dataset, make_model
 
     start = time.perf_counter()
+    cpu_start = time.process_time()  # this run's CPU time, not the process's so far (several runs per process)
+    _reset_peak_memory()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     commit, dirty = code_version() if code is None else code
     data = load_dataset(dataset).interactions
@@ -189,7 +209,7 @@ def run_benchmark(
         "fit_seconds": float(fit_seconds),
         "evaluate_seconds": float(evaluate_seconds),
         "total_seconds": float(time.perf_counter() - start),
-        "total_cpu_seconds": float(time.process_time()),
+        "total_cpu_seconds": float(time.process_time() - cpu_start),
         "peak_memory_mb": float(_peak_memory_mb()),
         "git_commit": commit,  # the code that ran (see ``code``)
         "git_dirty": dirty,
