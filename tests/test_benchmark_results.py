@@ -59,6 +59,7 @@ def test_example_passes_and_each_defect_is_named() -> None:
         ("best_epoch", 5, "best_epoch"),
         ("seed", "42", "seed"),
         ("machine", {"cores": 2}, "machine lacks"),
+        ("total_cpu_seconds", 200.0, "exceeds cores x total_seconds"),  # 2 cores x 70 s: at most 140 s
     ]:
         record = copy.deepcopy(EXAMPLE)
         record[field] = bad

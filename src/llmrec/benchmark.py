@@ -80,7 +80,8 @@ BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
 
 #: Field -> type of every results file (``validate_result`` checks them). ``epoch_seconds`` is training time per
 #: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``tag`` (a recipe variant), ``validation_seconds``,
-#: ``total_cpu_seconds`` (process CPU time; on a shared machine steadier than wall-clock seconds) and
+#: ``total_cpu_seconds`` (the run's process CPU time, at most cores x ``total_seconds``; on a shared machine
+#: steadier than wall-clock seconds) and
 #: ``per_user_ndcg10`` (NDCG@10 of each evaluated user in ascending id order, 6 decimals; files written before it
 #: existed lack it).
 RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -265,6 +266,13 @@ def validate_result(record: dict[str, Any], where: str = "result") -> None:
         raise ValueError(f"{where}: the mean of per_user_ndcg10 differs from metrics['NDCG@10']")
     if any(s < 0 for s in record["epoch_seconds"]) or record["peak_memory_mb"] <= 0:
         raise ValueError(f"{where}: seconds must be >= 0 and peak_memory_mb > 0")
+    cores, cpu, wall = record["machine"]["cores"], record.get("total_cpu_seconds"), record["total_seconds"]
+    # 10 s of slack: older files counted the imports before the run's clock started
+    if cpu is not None and cores > 0 and cpu > 1.02 * cores * wall + 10.0:
+        raise ValueError(
+            f"{where}: total_cpu_seconds {cpu:.0f} exceeds cores x total_seconds ({cores} x {wall:.0f} s): "
+            "the CPU time of another run in the same process?"
+        )
 
 
 def load_results(folder: str | Path) -> list[dict[str, Any]]:
