@@ -547,6 +547,19 @@ def test_early_stopping_keeps_the_best_epoch_and_scores_with_the_full_history() 
     assert torch.equal(model.lengths_, torch.from_numpy(np.minimum(data.user_counts(), 7) + 1))
 
 
+def test_holdout_validated_keeps_the_other_users_last_events_for_training() -> None:
+    data = tiny_interactions()
+    params = dict(embedding_size=16, max_len=8, epochs=2, batch_size=4, patience=2, seed=0)
+    with_two = int((data.user_counts() >= 2).sum())
+    assert SASRec(**params).fit(data).held_out_events_ == with_two
+    assert SASRec(validation_users=2, **params).fit(data).held_out_events_ == with_two  # validated on 2, all held
+    model = SASRec(validation_users=2, holdout="validated", **params).fit(data)
+    assert model.held_out_events_ == 2
+    assert torch.equal(model.lengths_, torch.from_numpy(np.minimum(data.user_counts(), 7) + 1))  # scored on all
+    with pytest.raises(ValueError, match="holdout"):
+        SASRec(holdout="none")
+
+
 def test_length_buckets_cover_every_row_once_and_group_lengths() -> None:
     lengths = torch.tensor([5, 1, 9, 3, 7, 2, 8, 4])
     batches = length_buckets(lengths, 2, torch.Generator().manual_seed(0), bucket=True, chunk_batches=4)

@@ -164,6 +164,15 @@ def test_holdout_last_by_hand() -> None:
     assert list(rest.frame.index) == sorted(rest.frame.index)  # file order kept
 
 
+def test_holdout_last_of_chosen_users_keeps_the_others_last_events() -> None:
+    data = _events([(0, 2, 1), (0, 0, 5), (1, 3, 2), (0, 1, 5), (2, 0, 9), (2, 3, 3)], 3, 4)
+    rest, held = holdout_last(data, users=np.array([2]))
+    assert sorted(zip(held.frame["user"], held.frame["item"], strict=True)) == [(2, 0)]
+    assert sorted(zip(rest.frame["user"], rest.frame["item"], strict=True)) == [(0, 0), (0, 1), (0, 2), (1, 3), (2, 3)]
+    with pytest.raises(ValueError, match="nothing to validate on"):
+        holdout_last(data, users=np.array([1]))  # user 1 has one event: nothing of the chosen users is held out
+
+
 def test_holdout_last_needs_a_user_with_two_events() -> None:
     with pytest.raises(ValueError, match="no user has two training events"):
         holdout_last(_events([(0, 1, 1), (1, 2, 1)], 2, 3))

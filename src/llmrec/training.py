@@ -257,14 +257,19 @@ class Trainer:
         return history
 
 
-def holdout_last(train: Interactions) -> tuple[Interactions, Interactions]:
+def holdout_last(train: Interactions, users: np.ndarray | None = None) -> tuple[Interactions, Interactions]:
     """``(rest, held_out)``: each user's latest event (by time, ties by file order) is held out when the user has
-    at least two; users with one event keep it in ``rest``. Used for early stopping inside ``fit``."""
+    at least two; users with one event keep it in ``rest``. ``users``: hold out only these users' latest events
+    (the others keep theirs in ``rest``, as training targets). Used for early stopping inside ``fit``."""
     chrono = train.chronological()
-    users = chrono["user"].to_numpy()
-    from_end = rank_from_end(users, train.n_users)
-    counts = np.bincount(users, minlength=train.n_users)
-    last = (from_end == 0) & (counts[users] >= 2)
+    users_of_events = chrono["user"].to_numpy()
+    from_end = rank_from_end(users_of_events, train.n_users)
+    counts = np.bincount(users_of_events, minlength=train.n_users)
+    last = (from_end == 0) & (counts[users_of_events] >= 2)
+    if users is not None:
+        chosen = np.zeros(train.n_users, dtype=bool)
+        chosen[np.asarray(users, dtype=np.int64)] = True
+        last &= chosen[users_of_events]
     if not last.any():
         raise ValueError("holdout_last: no user has two training events, so there is nothing to validate on")
     return train.with_frame(chrono[~last].sort_index()), train.with_frame(chrono[last].sort_index())

@@ -310,6 +310,7 @@ def text_pca_table(vectors: torch.Tensor, size: int, std: float, whiten: bool = 
 ITEM_INITS = ("random", "text", "text-whitened")
 #: ``text_gate`` values: the text added to every id row, or mixed with it by a gate on the item's training count.
 TEXT_GATES = ("none", "count")
+HOLDOUTS = ("all", "validated")
 
 
 def standardised_log_counts(counts: np.ndarray) -> torch.Tensor:
@@ -464,7 +465,8 @@ class SequentialRecommender(Recommender):
     ``patience`` epochs without improvement and the best epoch's weights are kept; the held-out events are inputs
     again for scoring. ``init_std``: initialise with :func:`normal_init` (SASRec+ uses 0.02) instead of PyTorch's
     per-layer defaults. ``validation_users``: validate on a seeded sample of that many users
-    (:func:`~llmrec.training.sample_target_users`).
+    (:func:`~llmrec.training.sample_target_users`). ``holdout="validated"``: hold out only those users' last
+    events; every other user's last training event stays a training target (``"all"``: held out for everyone).
     ``group_size``: encode each batch (training and scoring) in groups of that many users sorted by history
     length, each group only as wide as its longest history. The encoders are causal and sequences right-padded, so
     a real position never sees padding and the loss, gradients and scores are those of one full-width pass (checked
@@ -491,6 +493,7 @@ class SequentialRecommender(Recommender):
         decay: str = "none",
         patience: int | None = None,
         validation_users: int | None = None,
+        holdout: str = "all",
         bucket: bool = True,
         group_size: int | None = None,
         text_weight: float = 0.0,
@@ -534,6 +537,11 @@ class SequentialRecommender(Recommender):
             raise ValueError(f"patience must be None or >= 1, got {patience}")
         if validation_users is not None and validation_users < 1:
             raise ValueError(f"validation_users must be None or >= 1, got {validation_users}")
+        if holdout not in HOLDOUTS:
+            raise ValueError(
+                f"holdout must be one of {HOLDOUTS} (every user's last training event held out for validation, "
+                f"or only the validation users'), got {holdout!r}"
+            )
         if genre_weight < 0:
             raise ValueError(f"genre_weight must be >= 0, got {genre_weight}")
         if group_size is not None and group_size < 1:
@@ -558,6 +566,7 @@ class SequentialRecommender(Recommender):
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
         self.decay, self.optimizer, self.validation_users = decay, optimizer, validation_users
+        self.holdout = holdout
         self.bucket, self.group_size = bucket, group_size
         self.text_weight, self.text_model = text_weight, text_model
         self.text_experts, self.init_std, self.item_init = text_experts, init_std, item_init
@@ -625,7 +634,13 @@ class SequentialRecommender(Recommender):
 
     # ------------------------------------------------------------------------------------------------- training
     def _fit(self, train: Interactions) -> None:
-        fit_data, held_out = holdout_last(train) if self.patience is not None else (train, None)
+        fit_data, held_out, targets = train, None, None
+        if self.patience is not None:
+            fit_data, held_out = holdout_last(train)
+            targets = sample_target_users(held_out.matrix(), self.validation_users, self.seed)
+            if self.holdout == "validated":  # the other users' last events stay training targets
+                fit_data, held_out = holdout_last(train, users=np.flatnonzero(np.diff(targets.indptr)))
+        self.held_out_events_ = 0 if held_out is None else len(held_out.frame)
         counts = fit_data.item_counts()
         self.log_q_ = torch.from_numpy(np.log(np.maximum(counts, 1) / max(counts.sum(), 1))).float()
         self.sample_probabilities_ = torch.from_numpy(counts / max(counts.sum(), 1)).float()
@@ -633,8 +648,7 @@ class SequentialRecommender(Recommender):
         if not bool((self.lengths_ > 1).any()):
             raise ValueError(f"{type(self).__name__}: no user has an item to predict, so training would be a no-op")
         validate = None
-        if held_out is not None:
-            targets = sample_target_users(held_out.matrix(), self.validation_users, self.seed)
+        if targets is not None:
             validate = ranking_validator(self._score_batch, fit_data.matrix(), targets, k=10)
         trainer = Trainer(
             max(self.epochs, 1),  # epochs=0 (a transferred model used as it is) never reaches the trainer
