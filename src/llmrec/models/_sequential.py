@@ -310,6 +310,7 @@ def text_pca_table(vectors: torch.Tensor, size: int, std: float, whiten: bool = 
 ITEM_INITS = ("random", "text", "text-whitened")
 #: ``text_gate`` values: the text added to every id row, or mixed with it by a gate on the item's training count.
 TEXT_GATES = ("none", "count")
+#: ``holdout`` values: every user's last training event held out for validation, or only the validation users'.
 HOLDOUTS = ("all", "validated")
 
 
