@@ -23,7 +23,9 @@ from llmrec.models._sequential import (
     length_groups,
     multitask_loss,
     normal_init,
+    older_windows,
     padding_share,
+    right_padded_sequences,
     sampled_bce_loss,
     sampled_softmax_loss,
     standardised_log_counts,
@@ -723,3 +725,43 @@ def test_zero_epochs_uses_the_transferred_model_as_it_is() -> None:
     assert as_is.history_.epochs == 0
     with pytest.raises(ValueError, match="only a model with init_from may use 0"):
         SASRec(**{**SMALL, "epochs": 0})
+
+
+def test_older_windows_make_every_event_a_target_once() -> None:
+    indptr, items = np.array([0, 8, 10, 10]), np.arange(10)
+    rows, lengths = older_windows(indptr, items, max_len=4, bos=100, pad=101)
+    # user 0 (events 0..7): the latest window [bos, 5, 6, 7] predicts 5, 6, 7; the older events 0..4 come in
+    # [4 after 1, 2, 3]: the row [1, 2, 3, 4] predicts 2, 3, 4, then the oldest [bos, 0, 1] predicts 0 and 1
+    assert rows.tolist() == [[1, 2, 3, 4], [100, 0, 1, 101]] and lengths.tolist() == [4, 3]
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 30, size=20)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    items = rng.integers(0, 50, size=indptr[-1])
+    for max_len in (2, 5, 11, 40):
+        latest = right_padded_sequences(indptr, items, max_len, bos=50, pad=51)
+        rows, lengths = older_windows(indptr, items, max_len, bos=50, pad=51)
+        assert ((rows == 51).sum(1) == max_len - lengths).all() and (lengths >= 2).all()
+        targets = np.concatenate([latest[:, 1:][latest[:, 1:] != 51], rows[:, 1:][rows[:, 1:] != 51]])
+        assert np.array_equal(np.sort(targets), np.sort(items))  # every event a target exactly once
+    assert older_windows(np.array([0, 3]), np.arange(3), 4, 100, 101)[0].shape == (0, 4)
+
+
+def test_windows_all_trains_on_every_event_and_changes_nothing_when_histories_fit() -> None:
+    data = tiny_interactions()
+    longest = int(data.user_counts().max())
+    fits = dict(SMALL, max_len=longest + 1)
+    torch.testing.assert_close(
+        SASRec(windows="all", **fits).fit(data).score(torch.arange(data.n_users)),
+        SASRec(**fits).fit(data).score(torch.arange(data.n_users)),
+        rtol=0,
+        atol=0,
+    )
+    short = dict(SMALL, max_len=3)
+    every = SASRec(windows="all", **short).fit(data)
+    latest = SASRec(**short).fit(data)
+    assert every.training_targets_ == len(data.frame) > latest.training_targets_
+    assert latest.training_targets_ == int(np.minimum(data.user_counts(), 2).sum())
+    assert torch.equal(every.lengths_, latest.lengths_) and not hasattr(every, "train_sequences_")
+    assert torch.isfinite(every.score(torch.arange(data.n_users))).all()
+    with pytest.raises(ValueError, match="windows"):
+        SASRec(windows="some")

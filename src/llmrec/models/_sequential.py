@@ -65,6 +65,7 @@ __all__ = [
     "length_groups",
     "multitask_loss",
     "normal_init",
+    "older_windows",
     "padding_share",
     "right_padded_sequences",
     "sampled_bce_loss",
@@ -236,6 +237,29 @@ def right_padded_sequences(indptr: np.ndarray, items: np.ndarray, max_len: int, 
     return out
 
 
+def older_windows(
+    indptr: np.ndarray, items: np.ndarray, max_len: int, bos: int, pad: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows for the events *before* each user's latest window of :func:`right_padded_sequences`, and
+    their lengths. A history of ``T > L = max_len - 1`` events ``i_1..i_T`` keeps ``i_{T-L+1}..i_T`` in its latest
+    window; the older ``i_1..i_{T-L}`` are cut, from the end, into windows of ``L`` targets: each row is the film
+    just before its window followed by the window (``max_len`` tokens), and the oldest row is ``[bos, i_1, ...]``
+    right-padded. So every event is a training target exactly once, after up to ``L`` predecessors.
+    Vectorised: rows are indexed by (user, k) with ``k = 0`` the window just before the latest one.
+    Returns ``(rows (n_windows, max_len), lengths (n_windows,))``; no rows when no history exceeds ``L``."""
+    span = max_len - 1
+    older = np.maximum(np.diff(indptr) - span, 0)  # events before the latest window
+    count = -(-older // span)  # ceil(older / L) windows per user
+    user = np.repeat(np.arange(len(older)), count)
+    k = np.arange(len(user)) - np.repeat(np.cumsum(count) - count, count)
+    end = older[user] - k * span  # exclusive end of the window's targets, within the user's history
+    first = np.maximum(end - span, 0) - 1  # the row's first token: -1 (<bos>) for the oldest window
+    position = first[:, None] + np.arange(max_len)  # (n_windows, max_len) positions in the user's history
+    tokens = items[np.clip(indptr[user][:, None] + position, 0, max(len(items) - 1, 0))]
+    rows = np.where(position < 0, bos, np.where(position >= end[:, None], pad, tokens)).astype(np.int64)
+    return rows.reshape(-1, max_len), (end - first).astype(np.int64)
+
+
 def genre_matrix(items: pd.DataFrame | None, n_items: int) -> tuple[torch.Tensor, list[str]]:
     """Multi-hot ``(n_items, G)`` float matrix of each item's genres and the sorted genre vocabulary."""
     if items is None or "genres" not in items.columns:
@@ -312,6 +336,8 @@ ITEM_INITS = ("random", "text", "text-whitened")
 TEXT_GATES = ("none", "count")
 #: ``holdout`` values: every user's last training event held out for validation, or only the validation users'.
 HOLDOUTS = ("all", "validated")
+#: ``windows`` values: train on each user's latest ``max_len - 1`` events only, or on all of them in windows.
+WINDOWS = ("latest", "all")
 
 
 def standardised_log_counts(counts: np.ndarray) -> torch.Tensor:
@@ -469,6 +495,10 @@ class SequentialRecommender(Recommender):
     (:func:`~llmrec.training.sample_target_users`). ``holdout="validated"``: hold out only those users' last
     events; every other user's last training event stays a training target (``"all"``: held out for everyone; on
     ML-1M the extra targets did not help, chapter: *Sequential interest*, section 3.7, ``plus-3000-validated``).
+    ``windows="all"``: a history longer than ``max_len - 1`` also trains on its older events, in earlier windows
+    of the same width (:func:`older_windows`), so every training event is a target once; scoring still encodes
+    the latest window (``"latest"``, SASRec's and SASRec+'s choice: on ML-1M a third of the training events,
+    those before each user's latest 200, are never targets).
     ``group_size``: encode each batch (training and scoring) in groups of that many users sorted by history
     length, each group only as wide as its longest history. The encoders are causal and sequences right-padded, so
     a real position never sees padding and the loss, gradients and scores are those of one full-width pass (checked
@@ -496,6 +526,7 @@ class SequentialRecommender(Recommender):
         patience: int | None = None,
         validation_users: int | None = None,
         holdout: str = "all",
+        windows: str = "latest",
         bucket: bool = True,
         group_size: int | None = None,
         text_weight: float = 0.0,
@@ -544,6 +575,11 @@ class SequentialRecommender(Recommender):
                 f"holdout must be one of {HOLDOUTS} (every user's last training event held out for validation, "
                 f"or only the validation users'), got {holdout!r}"
             )
+        if windows not in WINDOWS:
+            raise ValueError(
+                f"windows must be one of {WINDOWS} (train on each user's latest max_len - 1 events, or on every "
+                f"event in windows of that width), got {windows!r}"
+            )
         if genre_weight < 0:
             raise ValueError(f"genre_weight must be >= 0, got {genre_weight}")
         if group_size is not None and group_size < 1:
@@ -568,7 +604,7 @@ class SequentialRecommender(Recommender):
         self.loss, self.num_negatives, self.epochs, self.batch_size = loss, num_negatives, epochs, batch_size
         self.learning_rate, self.reg, self.warmup_steps, self.patience = learning_rate, reg, warmup_steps, patience
         self.decay, self.optimizer, self.validation_users = decay, optimizer, validation_users
-        self.holdout = holdout
+        self.holdout, self.windows = holdout, windows
         self.bucket, self.group_size = bucket, group_size
         self.text_weight, self.text_model = text_weight, text_model
         self.text_experts, self.init_std, self.item_init = text_experts, init_std, item_init
@@ -634,6 +670,16 @@ class SequentialRecommender(Recommender):
         self.sequences_ = torch.from_numpy(right_padded_sequences(indptr, items, self.max_len, self.bos_, self.pad_))
         self.lengths_ = torch.from_numpy(np.minimum(np.diff(indptr), self.max_len - 1) + 1)  # with <bos>
 
+    def _set_training_rows(self, data: Interactions) -> None:
+        """Rows trained on: the users' latest windows (``sequences_``), and with ``windows="all"`` the windows of
+        their older events after them (:func:`older_windows`). ``training_targets_``: positions per epoch."""
+        self.train_sequences_, self.train_lengths_ = self.sequences_, self.lengths_
+        if self.windows == "all":
+            rows, lengths = older_windows(*data.sequences(), self.max_len, self.bos_, self.pad_)
+            self.train_sequences_ = torch.cat([self.sequences_, torch.from_numpy(rows)])
+            self.train_lengths_ = torch.cat([self.lengths_, torch.from_numpy(lengths)])
+        self.training_targets_ = int((self.train_lengths_ - 1).sum())
+
     # ------------------------------------------------------------------------------------------------- training
     def _fit(self, train: Interactions) -> None:
         fit_data, held_out, targets = train, None, None
@@ -647,6 +693,7 @@ class SequentialRecommender(Recommender):
         self.log_q_ = torch.from_numpy(np.log(np.maximum(counts, 1) / max(counts.sum(), 1))).float()
         self.sample_probabilities_ = torch.from_numpy(counts / max(counts.sum(), 1)).float()
         self._set_sequences(fit_data)
+        self._set_training_rows(fit_data)
         if not bool((self.lengths_ > 1).any()):
             raise ValueError(f"{type(self).__name__}: no user has an item to predict, so training would be a no-op")
         validate = None
@@ -669,6 +716,7 @@ class SequentialRecommender(Recommender):
             self.network_ = self._build(train)
             if self.epochs == 0:  # a transferred model used as it is
                 self.network_.eval()
+                del self.train_sequences_, self.train_lengths_
                 self._set_sequences(train)
                 self.history_ = TrainingHistory()
                 self.losses_ = self.history_.loss
@@ -682,25 +730,27 @@ class SequentialRecommender(Recommender):
                 reseed=False,
             )
         self.network_.eval()
+        del self.train_sequences_, self.train_lengths_  # scoring reads ``sequences_`` only
         if held_out is not None:
             self._set_sequences(train)
         self.losses_ = self.history_.loss
 
     def _epoch_batches(self, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-        """One epoch: length-bucketed batches of users with at least one item to predict, each with the
-        negatives its loss needs (drawn here from the seeded ``generator``)."""
-        active = torch.nonzero(self.lengths_ > 1).flatten()
+        """One epoch: length-bucketed batches of training rows (users, and with ``windows="all"`` older windows)
+        with at least one item to predict, each with the negatives its loss needs (drawn here from the seeded
+        ``generator``)."""
+        active = torch.nonzero(self.train_lengths_ > 1).flatten()
         batches = []
-        for rows in length_buckets(self.lengths_[active], self.batch_size, generator, self.bucket):
+        for rows in length_buckets(self.train_lengths_[active], self.batch_size, generator, self.bucket):
             users = active[rows]
             negatives = None
             if self.loss == "bce":  # one uniform item per predicted position
-                count = int((self.lengths_[users] - 1).sum())
+                count = int((self.train_lengths_[users] - 1).sum())
                 negatives = torch.randint(0, self.n_items, (count,), generator=generator)
             elif self.loss == "sampled":  # shared by the batch, drawn from the training popularity Q
                 negatives = torch.multinomial(self.sample_probabilities_, self.num_negatives, True, generator=generator)
             elif self.loss == "unseen":  # per user, uniform among the items outside the user's window
-                negatives = unseen_negatives(self.sequences_[users], self.n_items, self.num_negatives, generator)
+                negatives = unseen_negatives(self.train_sequences_[users], self.n_items, self.num_negatives, generator)
             batches.append((users, negatives))
         return batches
 
@@ -712,9 +762,9 @@ class SequentialRecommender(Recommender):
         users, negatives = batch
         table = self.network_.item_table()
         hidden_parts, target_parts, row_parts = [], [], []
-        for group in self._groups(users):
-            sequences = self.sequences_[users[group]]
-            width = int(self.lengths_[users[group]].max())
+        for group in length_groups(self.train_lengths_[users], self.group_size):
+            sequences = self.train_sequences_[users[group]]
+            width = int(self.train_lengths_[users[group]].max())
             inputs, following = sequences[:, : width - 1], sequences[:, 1:width]
             real = following != self.pad_
             hidden_parts.append(self.network_.hidden(inputs, table)[real])  # (N_g, d): real positions only
