@@ -38,6 +38,9 @@ multi-task genre head ``L = L_next + genre_weight * L_genre`` (:func:`multitask_
 
 The output layer and the loss are computed on real (non-padded) positions only, and batches group users of
 similar history length (``bucket``), so little work is spent on padding.
+A history longer than ``max_len - 1`` trains on its latest window only (SASRec's and SASRec+'s choice), or with
+``windows="all"`` on every event, the older ones in earlier windows (:func:`older_windows`; on ML-1M this adds a
+third of the training events and +0.0085 NDCG@10 at seed 42, chapter: *Sequential interest*, section 3.7).
 """
 
 from __future__ import annotations
