@@ -260,7 +260,7 @@ def older_windows(
     position = first[:, None] + np.arange(max_len)  # (n_windows, max_len) positions in the user's history
     tokens = items[np.clip(indptr[user][:, None] + position, 0, max(len(items) - 1, 0))]
     rows = np.where(position < 0, bos, np.where(position >= end[:, None], pad, tokens)).astype(np.int64)
-    return rows.reshape(-1, max_len), (end - first).astype(np.int64)
+    return rows, (end - first).astype(np.int64)
 
 
 def genre_matrix(items: pd.DataFrame | None, n_items: int) -> tuple[torch.Tensor, list[str]]:
@@ -752,7 +752,7 @@ class SequentialRecommender(Recommender):
                 negatives = torch.randint(0, self.n_items, (count,), generator=generator)
             elif self.loss == "sampled":  # shared by the batch, drawn from the training popularity Q
                 negatives = torch.multinomial(self.sample_probabilities_, self.num_negatives, True, generator=generator)
-            elif self.loss == "unseen":  # per user, uniform among the items outside the user's window
+            elif self.loss == "unseen":  # per row, uniform among the items outside the row's window
                 negatives = unseen_negatives(self.train_sequences_[users], self.n_items, self.num_negatives, generator)
             batches.append((users, negatives))
         return batches
