@@ -1,10 +1,11 @@
 """Train chapter 7's sequence models on a dataset and write one results file per run.
 
     make benchmark      # or: .venv/bin/python scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec
+    .venv/bin/python scripts/benchmark.py --models sasrec sasrec-text --seeds 42 2024 7 --recipe windows-60-lr2e-3
 
 Each run: leave-one-out split, fit on train + validation with early stopping on NDCG@10 of each user's last
 training event (the validation item), full-ranking evaluation on the test items with seen items masked, then
-``benchmarks/results/<model>-<dataset>-seed<seed>.json`` (metrics, per-epoch seconds and loss, validation curve,
+``benchmarks/results/<model>[-<tag>]-<dataset>-seed<seed>.json`` (metrics, per-epoch seconds and loss, validation curve,
 total seconds, peak memory, git commit, command, seed, machine). See :mod:`llmrec.benchmark`.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from llmrec.benchmark import BENCHMARK_MODELS, code_version, result_path, run_benchmark
+from llmrec.benchmark import BENCHMARK_MODELS, SASREC_RECIPES, code_version, recipe_params, result_path, run_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,8 +33,21 @@ def main() -> None:
     parser.add_argument(
         "--tag", default="", help="names a variant of the recipe: <model>-<tag>-<dataset>-seed<seed>.json"
     )
+    parser.add_argument(
+        "--recipe",
+        choices=sorted(SASREC_RECIPES),
+        help="a named SASRec recipe (llmrec.benchmark.SASREC_RECIPES) for sasrec and sasrec-text, also the tag",
+    )
     parser.add_argument("--skip-existing", action="store_true", help="do not re-run a model whose file exists")
     args = parser.parse_args()
+    if args.recipe:
+        if args.tag and args.tag != args.recipe:
+            raise SystemExit(f"--recipe {args.recipe} writes files tagged {args.recipe}; drop --tag {args.tag}")
+        args.tag = args.recipe
+        try:  # every model has the recipe, checked before the first (long) run starts
+            recipes = {model: recipe_params(model, args.recipe) for model in args.models}
+        except ValueError as error:
+            raise SystemExit(f"--recipe: {error}") from None
     code = code_version()  # the code this process imports now, whatever is committed while it runs
     torch.set_num_threads(args.threads)
     overrides = json.loads(args.params)
@@ -45,7 +59,8 @@ def main() -> None:
             if args.skip_existing and result_path(args.out, model, args.dataset, seed, args.tag).exists():
                 print(f"{model} seed {seed}: results file exists, skipped")
                 continue
-            params = {**BENCHMARK_MODELS.get(model, {}), **overrides.get(model, {})}
+            base = recipes[model] if args.recipe else BENCHMARK_MODELS.get(model, {})
+            params = {**base, **overrides.get(model, {})}
             record = run_benchmark(model, args.dataset, seed, params, folder=args.out, tag=args.tag, code=code)
             path = result_path(args.out, model, args.dataset, seed, args.tag)
             metrics = record["metrics"]

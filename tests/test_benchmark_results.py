@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -170,34 +172,63 @@ def test_the_benchmark_recipe_builds_every_model_with_the_settings_the_book_stat
 
 
 @pytest.mark.parametrize(
-    ("model", "tag", "extra", "time_goal"),
+    ("model", "tag", "recipe", "extra", "time_goal"),
     [
-        ("sasrec", "plus-3000-groups", {}, True),
-        ("sasrec-text", "plus-3000-groups", {}, True),
+        ("sasrec", "plus-3000-groups", "plus-3000-groups", {}, True),
+        ("sasrec-text", "plus-3000-groups", "plus-3000-groups", {}, True),
         # every film as a target within the budget (section 3.7): 60 epochs at twice the learning rate
-        ("sasrec", "windows-60-lr2e-3", {"windows": "all", "epochs": 60, "learning_rate": 2e-3}, True),
+        ("sasrec", "windows-60-lr2e-3", "windows-60-lr2e-3", {}, True),
         # a variant, not make benchmark's model: its seed 7 trained 99 epochs in 30.1 minutes, which the page says
-        ("sasrec-text", "count-gate", {"text_gate": "count"}, False),
+        ("sasrec-text", "count-gate", "plus-3000-groups", {"text_gate": "count"}, False),
     ],
 )
 def test_make_benchmarks_sasrec_recipe_has_its_committed_runs_within_the_time_goal(
-    model: str, tag: str, extra: dict[str, object], time_goal: bool
+    model: str, tag: str, recipe: str, extra: dict[str, object], time_goal: bool
 ) -> None:
     """Chapter 7 section 3.7 quotes ``make benchmark``'s SASRec recipe, with and without text, from the
     ``plus-3000-groups`` files, the count-gated text variant from the ``count-gate`` files and training on every
     film within the budget from the ``windows-60-lr2e-3`` files: three seeds each, each trained with exactly the
-    recipe's settings on two threads; ``make benchmark``'s models and the windows recipe each in under 30 minutes
-    (the chapter's time goal). SASRec's mean is the chapter's first goal (NDCG@10 >= 0.182)."""
-    from llmrec.benchmark import BENCHMARK_MODELS
+    named recipe's settings (:data:`llmrec.benchmark.SASREC_RECIPES`, what ``scripts/benchmark.py --recipe`` runs)
+    on two threads; ``make benchmark``'s models and the windows recipe each in under 30 minutes (the chapter's time
+    goal). SASRec's mean is the chapter's first goal (NDCG@10 >= 0.182)."""
+    from llmrec.benchmark import recipe_params
 
     runs = [run for run in load_results(RESULTS) if run["model"] == model and run.get("tag") == tag]
     assert sorted(run["seed"] for run in runs) == [7, 42, 2024]
-    recipe = {key: value for key, value in BENCHMARK_MODELS[model].items() if value is not None} | extra
+    settings = {key: value for key, value in recipe_params(model, recipe).items() if value is not None} | extra
     for run in runs:
-        assert {key: run["params"].get(key) for key in recipe} == recipe
+        assert {key: run["params"].get(key) for key in settings} == settings
         assert "validation_users" not in run["params"]  # None: every user validated
         assert run["machine"]["torch_threads"] == 2 and not run["git_dirty"]
         if time_goal:
             assert run["fit_seconds"] < 30 * 60
     if model == "sasrec":
         assert sum(run["metrics"]["NDCG@10"] for run in runs) / 3 >= 0.182
+
+
+def test_named_recipes_give_the_settings_and_refuse_what_they_do_not_cover() -> None:
+    """``make benchmark``'s SASRec is the ``plus-3000-groups`` recipe; ``windows-60-lr2e-3`` changes exactly three
+    settings; a recipe is SASRec's (with or without text) and its name must exist."""
+    from llmrec.benchmark import BENCHMARK_MODELS, SASREC_RECIPES, recipe_params
+
+    assert recipe_params("sasrec", "plus-3000-groups") == BENCHMARK_MODELS["sasrec"]
+    assert recipe_params("sasrec-text", "plus-3000-groups") == BENCHMARK_MODELS["sasrec-text"]
+    windows = recipe_params("sasrec", "windows-60-lr2e-3")
+    changed = {key: value for key, value in windows.items() if SASREC_RECIPES["plus-3000-groups"].get(key) != value}
+    assert changed == {"windows": "all", "epochs": 60, "learning_rate": 2e-3}
+    assert recipe_params("sasrec-text", "windows-60-lr2e-3") == windows | {"text_weight": 1.0}
+    with pytest.raises(ValueError, match=r"unknown recipe 'windows-60'.*windows-60-lr2e-3"):
+        recipe_params("sasrec", "windows-60")
+    with pytest.raises(ValueError, match="model 'gru4rec' has none"):
+        recipe_params("gru4rec", "plus-3000-groups")
+
+
+def test_the_script_refuses_a_recipe_for_a_model_without_one_before_any_run() -> None:
+    """``--recipe`` with GRU4Rec among the models stops at once, naming the model, instead of after the SASRec runs
+    before it (about 25 minutes each on ML-1M)."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
+    command = [sys.executable, str(script), "--models", "sasrec", "gru4rec", "--recipe", "windows-60-lr2e-3"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "--recipe: recipe 'windows-60-lr2e-3' is a SASRec recipe; model 'gru4rec' has none" in done.stderr
+    assert "NDCG@10" not in done.stdout  # nothing was trained

@@ -27,8 +27,10 @@ import torch
 __all__ = [
     "BENCHMARK_MODELS",
     "RESULT_FIELDS",
+    "SASREC_RECIPES",
     "code_version",
     "load_results",
+    "recipe_params",
     "result_path",
     "run_benchmark",
     "shown_command",
@@ -77,6 +79,25 @@ BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
     "sasrec-text": {**_SASREC_PLUS_3000, "text_weight": 1.0},
     "gru4rec": dict(_ML1M_RECIPE),
 }
+#: SASRec's ML-1M recipes by the tag their results files carry, for ``sasrec`` (``sasrec-text`` adds
+#: ``text_weight=1``); ``scripts/benchmark.py --recipe TAG`` runs one. ``plus-3000-groups`` is ``make benchmark``'s;
+#: ``windows-60-lr2e-3`` trains on every film of every history (``windows="all"``) in 60 epochs at twice the rate,
+#: within 30 minutes on 2 cores (chapter 7 section 3.7).
+SASREC_RECIPES: dict[str, dict[str, Any]] = {
+    "plus-3000-groups": dict(_SASREC_PLUS_3000),
+    "windows-60-lr2e-3": {**_SASREC_PLUS_3000, "windows": "all", "epochs": 60, "learning_rate": 2e-3},
+}
+
+
+def recipe_params(model: str, recipe: str) -> dict[str, Any]:
+    """The parameters of SASRec recipe ``recipe`` (:data:`SASREC_RECIPES`) for ``model`` (``sasrec`` or
+    ``sasrec-text``)."""
+    if recipe not in SASREC_RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; known: {sorted(SASREC_RECIPES)}")
+    if model not in ("sasrec", "sasrec-text"):
+        raise ValueError(f"recipe {recipe!r} is a SASRec recipe; model {model!r} has none (use sasrec or sasrec-text)")
+    return {**SASREC_RECIPES[recipe], **({"text_weight": 1.0} if model == "sasrec-text" else {})}
+
 
 #: Field -> type of every results file (``validate_result`` checks them). ``epoch_seconds`` is training time per
 #: epoch (validation excluded), ``best_epoch`` 1-based. Optional: ``tag`` (a recipe variant), ``validation_seconds``,
