@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmrec.benchmark import RESULT_FIELDS, load_results, result_path, validate_result
+from llmrec.benchmark import RESULT_FIELDS, cpu_description, load_results, result_path, validate_result
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -122,6 +122,21 @@ def test_a_run_writes_a_valid_file_with_per_user_values(tmp_path: Path) -> None:
     validate_result(saved)
     assert len(saved["per_user_ndcg10"]) == 943 and saved == json.loads(json.dumps(record))
     assert abs(sum(saved["per_user_ndcg10"]) / 943 - saved["metrics"]["NDCG@10"]) < 1e-6
+    assert saved["machine"]["cpu"] == cpu_description() != ""
+
+
+def test_the_cpu_is_named_by_its_model_name_family_and_model(tmp_path: Path) -> None:
+    """The first processor's block of ``/proc/cpuinfo`` names the CPU; without the file, Python's guess."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
+        "model name\t: Intel(R) Xeon(R) Processor @ 2.50GHz\nflags\t\t: fpu avx2\n\n"
+        "processor\t: 1\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: Other\n"
+    )
+    assert cpu_description(cpuinfo) == "Intel(R) Xeon(R) Processor @ 2.50GHz (family 6, model 85)"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\n")
+    assert cpu_description(cpuinfo) == "Some CPU"
+    assert cpu_description(tmp_path / "missing") != ""
 
 
 def test_cpu_time_and_peak_memory_are_the_runs_own(tmp_path: Path) -> None:

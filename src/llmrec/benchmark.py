@@ -29,6 +29,7 @@ __all__ = [
     "RESULT_FIELDS",
     "SASREC_RECIPES",
     "code_version",
+    "cpu_description",
     "load_results",
     "recipe_params",
     "result_path",
@@ -104,7 +105,7 @@ def recipe_params(model: str, recipe: str) -> dict[str, Any]:
 #: ``total_cpu_seconds`` (the run's process CPU time, at most cores x ``total_seconds``; on a shared machine
 #: steadier than wall-clock seconds) and
 #: ``per_user_ndcg10`` (NDCG@10 of each evaluated user in ascending id order, 6 decimals; files written before it
-#: existed lack it).
+#: existed lack it), and ``machine["cpu"]`` (:func:`cpu_description`; files written before 2026-11-28 lack it).
 RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "model": str,
     "dataset": str,
@@ -129,6 +130,27 @@ RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 METRIC_KEYS = ("NDCG@10", "HR@10", "MRR@10", "Recall@10", "Coverage@10")
 MACHINE_KEYS = ("cores", "torch_threads", "torch_version", "python_version", "platform", "load_average_at_start")
+
+
+def cpu_description(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The CPU's model name with its family and model numbers, e.g. ``"Intel(R) Xeon(R) Processor @ 2.50GHz
+    (family 6, model 85)"``, read from ``cpuinfo`` (Linux); ``platform.processor()`` where there is none. Recorded
+    with each run: training speed, and the last decimals of a trained model even with the Makefile's kernel
+    pinning, depend on it."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the first processor's block
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name") or platform.processor() or "unknown"
+    if "cpu family" in fields and "model" in fields:
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def result_path(folder: str | Path, model: str, dataset: str, seed: int, tag: str = "") -> Path:
@@ -243,6 +265,7 @@ def run_benchmark(
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
             "platform": platform.platform(),
+            "cpu": cpu_description(),
             "load_average_at_start": float(load),
         },
     }
