@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmrec.benchmark import RESULT_FIELDS, cpu_description, load_results, result_path, validate_result
+from llmrec.benchmark import RESULT_FIELDS, cpu_description, cpu_kind, load_results, result_path, validate_result
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -134,9 +134,16 @@ def test_the_cpu_is_named_by_its_model_name_family_and_model(tmp_path: Path) -> 
         "processor\t: 1\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: Other\n"
     )
     assert cpu_description(cpuinfo) == "Intel(R) Xeon(R) Processor @ 2.50GHz (family 6, model 85)"
+    assert cpu_kind(cpuinfo) == "intel-6-85"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n")
+    assert cpu_kind(cpuinfo) == "amd-25-17"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: Some Vendor!\ncpu family\t: 7\nmodel\t\t: 1\n")
+    assert cpu_kind(cpuinfo) == "somevendor-7-1"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\n")
     assert cpu_description(cpuinfo) == "Some CPU"
+    assert cpu_kind(cpuinfo) == "unknown"  # no vendor, family or model
     assert cpu_description(tmp_path / "missing") != ""
+    assert cpu_kind(tmp_path / "missing") == "unknown"
 
 
 def test_cpu_time_and_peak_memory_are_the_runs_own(tmp_path: Path) -> None:

@@ -110,3 +110,53 @@ def test_compare_records_by_hand() -> None:
     problems = compare_records({"a": 0.502, "b": 11.1, "c": 3.5, "d": 1}, expected)
     assert [p.split(":")[0] for p in problems] == ["d", "a", "b", "c"]
     assert compare_records({"a": float("nan"), "b": 10, "c": 3}, expected) == ["a: got nan, expected 0.5 +/- 0.001"]
+
+
+# ------------------------------------------------------------------------------- per-CPU recorded values (cpu_kind)
+def _write(path: Path, entries: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def test_a_cpu_file_replaces_only_the_values_it_lists(tmp_path: Path) -> None:
+    from llmrec.book import expected_values
+
+    base = _write(tmp_path / "nb.json", {"a": {"value": 0.5, "atol": 1e-3}, "b": {"value": 7}})
+    assert expected_values(tmp_path, "nb", "intel-6-85") == (json.loads(base.read_text()), [base])
+    other = _write(tmp_path / "cpu" / "intel-6-85" / "nb.json", {"a": {"value": 0.52, "atol": 1e-3}})
+    merged, files = expected_values(tmp_path, "nb", "intel-6-85")
+    assert merged == {"a": {"value": 0.52, "atol": 1e-3}, "b": {"value": 7}} and files == [base, other]
+    assert expected_values(tmp_path, "nb", "amd-25-17")[0]["a"]["value"] == 0.5  # another kind: the base file
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"c": {"value": 1.0, "atol": 1e-3}}, "keys not in nb.json: ['c']"),
+        ({"a": {"value": 0.6, "atol": 0.2}}, "tolerances differ from nb.json for ['a']"),  # loosened on one CPU
+        ({"a": {"value": 0.6, "rtol": 1e-3}}, "tolerances differ"),
+        ({"a": {"value": 0.5005, "atol": 1e-3}}, "within the base file's tolerance (drop them): ['a']"),
+    ],
+)
+def test_a_cpu_file_that_adds_keys_loosens_or_repeats_is_refused(tmp_path: Path, entry: dict, problem: str) -> None:
+    from llmrec.book import expected_values
+
+    _write(tmp_path / "nb.json", {"a": {"value": 0.5, "atol": 1e-3}, "b": {"value": 7}})
+    cpu_file = _write(tmp_path / "cpu" / "intel-6-85" / "nb.json", entry)
+    with pytest.raises(ValueError, match=re.escape(problem)) as error:
+        expected_values(tmp_path, "nb", "intel-6-85")
+    assert str(cpu_file) in str(error.value)
+
+
+CPU_FILES = sorted((ROOT / "tests" / "expected" / "cpu").glob("*/*.json"))
+
+
+@pytest.mark.parametrize("cpu_file", CPU_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_the_committed_cpu_files_only_change_values_of_known_notebooks(cpu_file: Path) -> None:
+    from llmrec.book import expected_values
+
+    assert re.fullmatch(r"[a-z0-9]+-\d+-\d+", cpu_file.parent.name), f"{cpu_file}: not a cpu_kind() name"
+    assert cpu_file.stem in {p.stem for p in toc_notebooks()}, f"{cpu_file}: no notebook {cpu_file.stem} in _toc.yml"
+    merged, files = expected_values(cpu_file.parents[2], cpu_file.stem, cpu_file.parent.name)
+    assert files[-1] == cpu_file and set(merged) == expected_keys(cpu_file.stem)

@@ -1,5 +1,6 @@
 """Every notebook in _toc.yml: committed clean, one parameters cell, executed by papermill, and every recorded
-number equal to ``tests/expected/<notebook>.json`` within the tolerance written there."""
+number equal to ``tests/expected/<notebook>.json`` within the tolerance written there (on a CPU kind with its own
+``tests/expected/cpu/<kind>/<notebook>.json``, that file's values replace the base file's; ``expected_values``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from conftest import PINNED_KERNELS  # noqa: E402
 from run_notebooks import EXECUTED, FIT_CACHE, execute, toc_notebooks  # noqa: E402
 
 from llmrec._fit_cache import read_log  # noqa: E402
-from llmrec.benchmark import cpu_description  # noqa: E402
-from llmrec.book import compare_records, read_records  # noqa: E402
+from llmrec.benchmark import cpu_description, cpu_kind  # noqa: E402
+from llmrec.book import compare_records, expected_values, read_records  # noqa: E402
 from llmrec.results import collect  # noqa: E402
 
 NOTEBOOKS = toc_notebooks()
@@ -53,16 +54,18 @@ def test_notebook_is_clean_with_one_parameters_cell(notebook: Path) -> None:
 def test_notebook_records_match_expected(notebook: Path) -> None:
     expected_file = ROOT / "tests" / "expected" / f"{notebook.stem}.json"
     assert expected_file.is_file(), f"no expected values for {notebook.name}: write {expected_file}"
+    expected, files = expected_values(expected_file.parent, notebook.stem, cpu_kind())
     executed, _ = execute(notebook)
-    problems = compare_records(read_records(executed), json.loads(expected_file.read_text()))
-    assert not problems, f"{notebook.name}:\n" + "\n".join(problems) + _kernels_note()
+    problems = compare_records(read_records(executed), expected)
+    assert not problems, f"{notebook.name}:\n" + "\n".join(problems) + _kernels_note(files)
 
 
-def _kernels_note() -> str:
-    """Where trained models' values differ, the kernels that ran: the pinning (README, *Run one chapter, or open the
-    notebooks*) does not give the recorded values on every CPU."""
+def _kernels_note(files: list[Path]) -> str:
+    """Where trained models' values differ, the CPU and kernels that ran and the files compared with: the pinning
+    (README, *Run one chapter, or open the notebooks*) does not give the same values on every CPU kind."""
     pinned = ", ".join(f"{name}={os.environ.get(name)}" for name in PINNED_KERNELS)
-    return f"\n(on {cpu_description()}, with {pinned})"
+    compared = " + ".join(str(f.relative_to(ROOT)) for f in files)
+    return f"\n(on {cpu_description()}, kind {cpu_kind()}, with {pinned}; compared with {compared})"
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -366,31 +366,46 @@ def test_text_adapter_mixture_by_hand() -> None:
 
 
 # ----------------------------------------------------------------------------------------------- model behaviour
-def cycles(n_users: int = 30, n_items: int = 12, cycle: int = 4) -> Interactions:
-    """Users walk a fixed cycle 0 -> 1 -> 2 -> 3 -> 0 ... (items 4.. are noise no one follows) from a
-    user-dependent start for a user-dependent number of steps."""
+def cycles(n_users: int = 30, n_items: int = 12, cycle: int = 4, min_length: int = 7, seed: int = 0) -> Interactions:
+    """Users walk a fixed cycle 0 -> 1 -> 2 -> 3 -> 0 ... from the start ``u % cycle``, for ``min_length + u % 5``
+    events. One event at a random place (neither the first nor the last) is a noise film (4 ...), after which the
+    walk goes on where it left off: the next film is the cycle's at every step, noise or not."""
+    rng = np.random.default_rng(seed)
     rows = []
     for u in range(n_users):
-        start, steps = u % cycle, 3 + u % 5
-        rows += [(u, (start + t) % cycle, t) for t in range(steps)]
-        rows.append((u, cycle + u % (n_items - cycle), steps))  # one noise item, then back on the cycle
-        rows += [(u, (start + steps + t) % cycle, steps + 1 + t) for t in range(3)]
+        length = min_length + u % 5
+        noise_at, noise_item = int(rng.integers(1, length - 1)), cycle + int(rng.integers(n_items - cycle))
+        position = u % cycle
+        for t in range(length):
+            if t == noise_at:
+                rows.append((u, noise_item, t))
+                continue
+            rows.append((u, position, t))
+            position = (position + 1) % cycle
     frame = pd.DataFrame(rows, columns=["user", "item", "timestamp"]).assign(rating=np.float32(4.0))
     return Interactions(frame[["user", "item", "rating", "timestamp"]], n_users, n_items)
+
+
+PLANTED = {"embedding_size": 32, "max_len": 10, "batch_size": 8, "dropout": 0.0, "learning_rate": 1e-2, "seed": 0}
 
 
 @pytest.mark.parametrize(
     "model",
     [
-        SASRec(embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0),
-        SASRec(loss="bce", embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2),
-        GRU4Rec(embedding_size=32, max_len=10, epochs=40, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0),
-        LongShortInterest(embedding_size=32, max_len=10, epochs=60, batch_size=8, dropout=0.0, learning_rate=1e-2),
+        SASRec(epochs=60, **PLANTED),
+        SASRec(loss="bce", epochs=60, **PLANTED),
+        GRU4Rec(epochs=40, **PLANTED),
+        LongShortInterest(epochs=60, **PLANTED),
     ],
     ids=["sasrec-ce", "sasrec-bce", "gru4rec", "long-short"],
 )
 def test_planted_cycle_next_item_ranks_first(model) -> None:
-    data = cycles()
+    """Histories of 12 to 16 events, longer than ``max_len``, so every position of the window is trained as often as
+    the last one, which is scored. (With 7 to 11 events and the noise film at a fixed step, the last positions were
+    seldom trained and SASRec put a noise film first for some users in 3 of 6 seeds; the test passed by its seed.)
+    Measured on an Intel Cascade Lake, seeds 0-7: every model ranks the next film first for every user in every
+    seed but SASRec-CE's seed 4; at seed 0 the smallest margin (next film's score minus the best other) is 0.8."""
+    data = cycles(min_length=12)
     model.fit(data)
     indptr, items = data.sequences()
     last = items[indptr[1:] - 1]
@@ -653,9 +668,9 @@ def test_transfer_copies_the_encoder_and_the_matched_item_rows() -> None:
 
 def test_a_transferred_model_carries_a_planted_pattern_to_a_new_platform() -> None:
     source = SASRec(embedding_size=32, max_len=10, epochs=40, batch_size=8, dropout=0.0, learning_rate=1e-2, seed=0)
-    source.fit(cycles())
+    source.fit(cycles(min_length=12))  # longer than max_len, as in test_planted_cycle_next_item_ranks_first
     new_id = np.random.default_rng(0).permutation(12)  # the same films under other ids
-    target_data = renumbered(cycles(), new_id, users=6)
+    target_data = renumbered(cycles(min_length=12), new_id, users=6)
     item_map = np.argsort(new_id)  # target item new_id[j] is source item j
     # barely trained on the target (one epoch at a tiny rate): what it ranks comes from the source
     few = {"embedding_size": 32, "max_len": 10, "epochs": 1, "batch_size": 8, "learning_rate": 1e-6, "seed": 0}

@@ -30,6 +30,7 @@ __all__ = [
     "SASREC_RECIPES",
     "code_version",
     "cpu_description",
+    "cpu_kind",
     "load_results",
     "recipe_params",
     "result_path",
@@ -132,25 +133,48 @@ METRIC_KEYS = ("NDCG@10", "HR@10", "MRR@10", "Recall@10", "Coverage@10")
 MACHINE_KEYS = ("cores", "torch_threads", "torch_version", "python_version", "platform", "load_average_at_start")
 
 
-def cpu_description(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
-    """The CPU's model name with its family and model numbers, e.g. ``"Intel(R) Xeon(R) Processor @ 2.50GHz
-    (family 6, model 85)"``, read from ``cpuinfo`` (Linux); ``platform.processor()`` where there is none. Recorded
-    with each run: training speed, and the last decimals of a trained model even with the Makefile's kernel
-    pinning, depend on it."""
+def _cpu_fields(cpuinfo: str | Path) -> dict[str, str]:
+    """The first processor's ``key: value`` lines of a Linux ``/proc/cpuinfo`` ({} where it cannot be read)."""
     try:
         text = Path(cpuinfo).read_text()
     except OSError:
-        return platform.processor() or "unknown"
+        return {}
     fields: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip():
             break  # the first processor's block
         key, _, value = line.partition(":")
         fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def cpu_description(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The CPU's model name with its family and model numbers, e.g. ``"Intel(R) Xeon(R) Processor @ 2.50GHz
+    (family 6, model 85)"``, read from ``cpuinfo`` (Linux); ``platform.processor()`` where there is none. Recorded
+    with each run: training speed, and the last decimals of a trained model even with the Makefile's kernel
+    pinning, depend on it."""
+    fields = _cpu_fields(cpuinfo)
     name = fields.get("model name") or platform.processor() or "unknown"
     if "cpu family" in fields and "model" in fields:
         return f"{name} (family {fields['cpu family']}, model {fields['model']})"
     return name
+
+
+#: ``vendor_id`` in /proc/cpuinfo -> the short name :func:`cpu_kind` uses
+CPU_VENDORS = {"GenuineIntel": "intel", "AuthenticAMD": "amd"}
+
+
+def cpu_kind(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """A short name for the CPU's microarchitecture, ``<vendor>-<family>-<model>`` (``"intel-6-85"`` for a Cascade
+    Lake or Skylake Xeon), or ``"unknown"`` where ``cpuinfo`` does not say. Trained models' last decimals depend
+    on it even with the Makefile's kernel pinning, so the recorded values a notebook test compares with may have
+    a per-CPU file, ``tests/expected/cpu/<kind>/`` (:func:`llmrec.book.expected_values`)."""
+    fields = _cpu_fields(cpuinfo)
+    vendor = fields.get("vendor_id", "")
+    if not vendor or "cpu family" not in fields or "model" not in fields:
+        return "unknown"
+    short = CPU_VENDORS.get(vendor) or re.sub(r"[^a-z0-9]+", "", vendor.lower()) or "unknown"
+    return f"{short}-{fields['cpu family']}-{fields['model']}"
 
 
 def result_path(folder: str | Path, model: str, dataset: str, seed: int, tag: str = "") -> Path:

@@ -18,7 +18,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_meta", "read_records", "record", "record_meta", "compare_records"]
+__all__ = ["compare_records", "expected_values", "read_meta", "read_records", "record", "record_meta"]
 
 GLUE_PREFIX = "application/papermill.record/"  # myst_nb.glue's prefix for outputs that are stored, not shown
 
@@ -136,3 +136,39 @@ def compare_records(actual: dict[str, Any], expected: dict[str, dict[str, Any]])
         if not _is_number(value) or abs(value - target) > tolerance:
             problems.append(f"{key}: got {value!r}, expected {target!r} +/- {tolerance:g}")
     return problems
+
+
+TOLERANCE_FIELDS = ("atol", "rtol")
+
+
+def expected_values(folder: str | Path, stem: str, cpu: str) -> tuple[dict[str, dict[str, Any]], list[Path]]:
+    """The entries a run of notebook ``stem`` is compared with, and the files they came from.
+
+    ``<folder>/<stem>.json`` holds every key. A trained model's last decimals depend on the CPU even with the
+    Makefile's kernel pinning, so ``<folder>/cpu/<cpu>/<stem>.json``, where it exists, holds the values measured on
+    that CPU kind (:func:`llmrec.benchmark.cpu_kind`) for the keys that differ there, and they replace the base
+    file's. A per-CPU entry may only change a value: its key must be in the base file, with the same tolerance
+    (nothing is loosened by machine), and its value must lie outside the base entry's tolerance (else the entry
+    says nothing). A file breaking these rules is refused (``ValueError`` naming the file and the keys)."""
+    folder = Path(folder)
+    base_file = folder / f"{stem}.json"
+    expected = json.loads(base_file.read_text())
+    cpu_file = folder / "cpu" / cpu / f"{stem}.json"
+    if not cpu_file.is_file():
+        return expected, [base_file]
+    overrides = json.loads(cpu_file.read_text())
+    unknown = sorted(set(overrides) - set(expected))
+    if unknown:
+        raise ValueError(f"{cpu_file}: keys not in {base_file.name}: {unknown} (new keys go to the base file)")
+    loosened = [
+        key
+        for key, spec in overrides.items()
+        if {name: spec.get(name) for name in TOLERANCE_FIELDS}
+        != {name: expected[key].get(name) for name in TOLERANCE_FIELDS}
+    ]
+    if loosened:
+        raise ValueError(f"{cpu_file}: tolerances differ from {base_file.name} for {sorted(loosened)}")
+    same = [k for k, e in overrides.items() if "value" in e and not compare_records({k: e["value"]}, {k: expected[k]})]
+    if same:
+        raise ValueError(f"{cpu_file}: values within the base file's tolerance (drop them): {sorted(same)}")
+    return {**expected, **overrides}, [base_file, cpu_file]
