@@ -160,3 +160,29 @@ def test_the_committed_cpu_files_only_change_values_of_known_notebooks(cpu_file:
     assert cpu_file.stem in {p.stem for p in toc_notebooks()}, f"{cpu_file}: no notebook {cpu_file.stem} in _toc.yml"
     merged, files = expected_values(cpu_file.parents[2], cpu_file.stem, cpu_file.parent.name)
     assert files[-1] == cpu_file and set(merged) == expected_keys(cpu_file.stem)
+
+
+def test_expected_from_run_this_cpu_writes_only_the_differing_values(tmp_path: Path, monkeypatch) -> None:
+    """``scripts/expected_from_run.py --this-cpu``: the values outside the base tolerance, with the base tolerance;
+    a rerun that agrees keeps the file and one that disagrees is refused; with every value within the base tolerance
+    no file is written, and a new key or an unknown CPU kind writes nothing."""
+    import expected_from_run
+
+    monkeypatch.setattr(expected_from_run, "EXPECTED", tmp_path)
+    monkeypatch.setattr(expected_from_run, "cpu_kind", lambda: "intel-6-85")
+    _write(
+        tmp_path / "nb.json", {"a": {"value": 0.5, "atol": 1e-3}, "b": {"value": 7}, "c": {"value": 1.0, "rtol": 0.1}}
+    )
+    cpu_file = tmp_path / "cpu" / "intel-6-85" / "nb.json"
+    assert expected_from_run.write_cpu_file({"a": 0.52, "b": 7, "c": 1.05}, "nb") == 0
+    assert json.loads(cpu_file.read_text()) == {"a": {"value": 0.52, "atol": 1e-3}}  # c: within 10 %
+    assert expected_from_run.write_cpu_file({"a": 0.52, "b": 7, "c": 1.0}, "nb") == 0  # agrees with the file
+    assert expected_from_run.write_cpu_file({"a": 0.53, "b": 7, "c": 1.0}, "nb") == 1  # disagrees: refused
+    assert json.loads(cpu_file.read_text()) == {"a": {"value": 0.52, "atol": 1e-3}}
+    cpu_file.unlink()
+    assert expected_from_run.write_cpu_file({"a": 0.5, "b": 7, "c": 1.0, "d": 2}, "nb") == 1  # d: base file first
+    assert not cpu_file.exists()
+    assert expected_from_run.write_cpu_file({"a": 0.5, "b": 7, "c": 1.0}, "nb") == 0
+    assert not cpu_file.exists()  # every value within the base tolerance: no file
+    monkeypatch.setattr(expected_from_run, "cpu_kind", lambda: "unknown")
+    assert expected_from_run.write_cpu_file({"a": 0.52, "b": 7, "c": 1.0}, "nb") == 1
