@@ -74,7 +74,8 @@ bench-encoder: data
 	$(PY) scripts/bench_encoder.py
 
 # chapter 7's sequence models on ML-1M (llmrec.benchmark.BENCHMARK_MODELS; SASRec 21 to 26 minutes per seed alone on
-# 2 cores, SASRec with text 25 to 28, chapter 7 section 3.7's plus-3000-groups runs):
+# 2 cores, SASRec with text 25 to 28, chapter 7 section 3.7's plus-3000-groups runs; an Intel Cascade Lake Xeon
+# takes about two and a half times as long per epoch, measured in section 3.7):
 # one results file per run in benchmarks/results/; BENCHMARK_MODELS=sasrec runs one model
 BENCHMARK_MODELS ?= sasrec sasrec-text gru4rec
 benchmark: data

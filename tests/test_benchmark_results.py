@@ -228,6 +228,29 @@ def test_make_benchmarks_sasrec_recipe_has_its_committed_runs_within_the_time_go
         assert sum(run["metrics"]["NDCG@10"] for run in runs) / 3 >= 0.182
 
 
+def test_the_text_runs_of_the_windows_recipe_have_its_settings_and_the_slower_one_names_its_cpu() -> None:
+    """Chapter 7 section 3.7 compares text with IDs on ``windows-60-lr2e-3`` at seeds 42 and 2024. Seed 42 ran on
+    the machine of the other runs (files from before 2026-11-28 record no CPU) within 30 minutes; seed 2024 on an
+    Intel Cascade Lake Xeon, where the same recipe took longer than 30 minutes, which the page says with both
+    epoch times."""
+    from llmrec.benchmark import recipe_params
+
+    runs = {
+        run["seed"]: run
+        for run in load_results(RESULTS)
+        if run["model"] == "sasrec-text" and run.get("tag") == "windows-60-lr2e-3"
+    }
+    assert sorted(runs) == [42, 2024]
+    recipe = recipe_params("sasrec-text", "windows-60-lr2e-3")
+    settings = {key: value for key, value in recipe.items() if value is not None}
+    for run in runs.values():
+        assert {key: run["params"].get(key) for key in settings} == settings
+        assert "validation_users" not in run["params"]  # None: every user validated
+        assert run["machine"]["torch_threads"] == 2 and not run["git_dirty"]
+    assert "cpu" not in runs[42]["machine"] and runs[42]["fit_seconds"] < 30 * 60
+    assert runs[2024]["machine"]["cpu"].endswith("(family 6, model 85)") and runs[2024]["fit_seconds"] > 30 * 60
+
+
 def test_named_recipes_give_the_settings_and_refuse_what_they_do_not_cover() -> None:
     """``make benchmark``'s SASRec is the ``plus-3000-groups`` recipe; ``windows-60-lr2e-3`` changes exactly three
     settings; a recipe is SASRec's (with or without text) and its name must exist."""
