@@ -73,10 +73,12 @@ bench: data
 bench-encoder: data
 	$(PY) scripts/bench_encoder.py
 
-# chapter 7's sequence models on ML-1M (llmrec.benchmark.BENCHMARK_MODELS; SASRec 21 to 26 minutes per seed alone on
-# 2 cores, SASRec with text 25 to 28, chapter 7 section 3.7's plus-3000-groups runs; an Intel Cascade Lake Xeon
-# takes about two and a half times as long per epoch, measured in section 3.7):
-# one results file per run in benchmarks/results/; BENCHMARK_MODELS=sasrec runs one model
+# chapter 7's sequence models on ML-1M, each on its recipe (llmrec.benchmark.BENCHMARK_MODELS): SASRec with and
+# without text on windows-60-lr2e-3, GRU4Rec on long. One results file per run in benchmarks/results/, named with the
+# recipe's tag (llmrec.benchmark.BENCHMARK_TAGS), so a run replaces the committed file of the same recipe and seed.
+# Alone on 2 cores of the machine of chapter 7 section 3.7's runs SASRec took 25 to 26 minutes per seed and SASRec
+# with text 24.5 (GRU4Rec 20 on one thread); an Intel Cascade Lake Xeon takes about two and a half times as long per
+# epoch (text: 63.5 minutes). BENCHMARK_MODELS=sasrec runs one model.
 BENCHMARK_MODELS ?= sasrec sasrec-text gru4rec
 benchmark: data
 	$(PY) scripts/benchmark.py --dataset ml-1m --models $(BENCHMARK_MODELS) --seeds 42

@@ -1,7 +1,11 @@
 """Train chapter 7's sequence models on a dataset and write one results file per run.
 
     make benchmark      # or: .venv/bin/python scripts/benchmark.py --dataset ml-1m --models sasrec sasrec-text gru4rec
-    .venv/bin/python scripts/benchmark.py --models sasrec sasrec-text --seeds 42 2024 7 --recipe windows-60-lr2e-3
+    .venv/bin/python scripts/benchmark.py --models sasrec sasrec-text --seeds 42 2024 7 --recipe plus-3000-groups
+
+Without ``--recipe`` and ``--tag`` each model runs ``make benchmark``'s recipe and its files carry that recipe's
+tag (``llmrec.benchmark.BENCHMARK_TAGS``). ``--params`` changing a named recipe needs a ``--tag`` naming the
+variant (and no ``--recipe``), so that its files do not pass for the recipe's.
 
 Each run: leave-one-out split, fit on train + validation with early stopping on NDCG@10 of each user's last
 training event (the validation item), full-ranking evaluation on the test items with seen items masked, then
@@ -17,7 +21,15 @@ from pathlib import Path
 
 import torch
 
-from llmrec.benchmark import BENCHMARK_MODELS, SASREC_RECIPES, code_version, recipe_params, result_path, run_benchmark
+from llmrec.benchmark import (
+    BENCHMARK_MODELS,
+    BENCHMARK_TAGS,
+    SASREC_RECIPES,
+    code_version,
+    recipe_params,
+    result_path,
+    run_benchmark,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +43,8 @@ def main() -> None:
     parser.add_argument("--params", default="{}", help='JSON overrides per model, e.g. \'{"sasrec": {"epochs": 3}}\'')
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the book's machines have 2 cores)")
     parser.add_argument(
-        "--tag", default="", help="names a variant of the recipe: <model>-<tag>-<dataset>-seed<seed>.json"
+        "--tag",
+        help="names a variant of the recipe: <model>-<tag>-<dataset>-seed<seed>.json (default: make benchmark's tag)",
     )
     parser.add_argument(
         "--recipe",
@@ -54,15 +67,23 @@ def main() -> None:
     unknown = sorted(set(overrides) - set(args.models))
     if unknown:
         raise SystemExit(f"--params names models that are not run: {unknown}")
+    tags = {model: args.tag if args.tag is not None else BENCHMARK_TAGS.get(model, "") for model in args.models}
+    named = args.recipe is not None or args.tag is None  # the files would carry a named recipe's tag
+    changed = sorted(model for model in overrides if named and tags[model])
+    if changed:
+        raise SystemExit(
+            f"--params changes the recipe of {changed} whose tag the files would carry: "
+            "name the variant with --tag (without --recipe)"
+        )
     for seed in args.seeds:
         for model in args.models:
-            if args.skip_existing and result_path(args.out, model, args.dataset, seed, args.tag).exists():
+            if args.skip_existing and result_path(args.out, model, args.dataset, seed, tags[model]).exists():
                 print(f"{model} seed {seed}: results file exists, skipped")
                 continue
             base = recipes[model] if args.recipe else BENCHMARK_MODELS.get(model, {})
             params = {**base, **overrides.get(model, {})}
-            record = run_benchmark(model, args.dataset, seed, params, folder=args.out, tag=args.tag, code=code)
-            path = result_path(args.out, model, args.dataset, seed, args.tag)
+            record = run_benchmark(model, args.dataset, seed, params, folder=args.out, tag=tags[model], code=code)
+            path = result_path(args.out, model, args.dataset, seed, tags[model])
             metrics = record["metrics"]
             print(
                 f"{model} {args.dataset} seed {seed}: NDCG@10 {metrics['NDCG@10']:.4f} HR@10 {metrics['HR@10']:.4f} "

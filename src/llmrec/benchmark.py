@@ -26,6 +26,8 @@ import torch
 
 __all__ = [
     "BENCHMARK_MODELS",
+    "BENCHMARK_RECIPE",
+    "BENCHMARK_TAGS",
     "RESULT_FIELDS",
     "SASREC_RECIPES",
     "code_version",
@@ -39,26 +41,13 @@ __all__ = [
     "validate_result",
 ]
 
-#: The chapter's models and the parameters ``make benchmark`` trains them with. The Transformers run SASRec+'s ML-1M
-#: recipe with every setting of its released code (Klenitskiy & Vasilev, RecSys 2023: the released SASRec block,
-#: 2 blocks, 1 head, d = 64, histories of 200 films, dropout 0.1 on activations and attention weights, weights from
-#: N(0, 0.02^2) but attention's query/key/value projection at PyTorch's Xavier draw, batches of 128 users drawn at
-#: random, Adam 1e-3, up to 100 epochs, early stopping on NDCG@10 of every user's last training event with
-#: patience 10) and its sampled loss: per user, 3,000 films drawn among those outside the user's history
+#: SASRec+'s ML-1M recipe with every setting of its released code (Klenitskiy & Vasilev, RecSys 2023: the released
+#: SASRec block, 2 blocks, 1 head, d = 64, histories of 200 films, dropout 0.1 on activations and attention weights,
+#: weights from N(0, 0.02^2) but attention's query/key/value projection at PyTorch's Xavier draw, batches of 128
+#: users drawn at random, Adam 1e-3, up to 100 epochs, early stopping on NDCG@10 of every user's last training event
+#: with patience 10) and its sampled loss: per user, 3,000 films drawn among those outside the user's history
 #: (``loss="unseen"``). ``group_size=32`` encodes each batch in four length-sorted groups (the same losses and
-#: scores, a third less padding), which brings a run within 30 minutes on 2 CPU cores (chapter 7 section 3.7,
-#: recipe ``plus-3000-groups``). GRU4Rec keeps the earlier, faster schedule (batches of 64 at 2e-3, 2,000
-#: validation users, at most 60 epochs, length-grouped batches, PyTorch's initialisation).
-#: Earlier recipes are in the committed files' ``params``.
-_ML1M_RECIPE: dict[str, Any] = {
-    "max_len": 200,
-    "dropout": 0.1,
-    "epochs": 60,
-    "batch_size": 64,
-    "learning_rate": 2e-3,
-    "patience": 10,
-    "validation_users": 2000,
-}
+#: scores, a third less padding). Chapter 7 section 3.7, recipe ``plus-3000-groups``.
 _SASREC_PLUS_3000: dict[str, Any] = {
     "max_len": 201,  # <bos> + 200 films
     "dropout": 0.1,
@@ -76,18 +65,26 @@ _SASREC_PLUS_3000: dict[str, Any] = {
     "num_negatives": 3000,
     "group_size": 32,
 }
-BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
-    "sasrec": dict(_SASREC_PLUS_3000),
-    "sasrec-text": {**_SASREC_PLUS_3000, "text_weight": 1.0},
-    "gru4rec": dict(_ML1M_RECIPE),
-}
 #: SASRec's ML-1M recipes by the tag their results files carry, for ``sasrec`` (``sasrec-text`` adds
-#: ``text_weight=1``); ``scripts/benchmark.py --recipe TAG`` runs one. ``plus-3000-groups`` is ``make benchmark``'s;
-#: ``windows-60-lr2e-3`` trains on every film of every history (``windows="all"``) in 60 epochs at twice the rate,
-#: within 30 minutes on 2 cores (chapter 7 section 3.7).
+#: ``text_weight=1``); ``scripts/benchmark.py --recipe TAG`` runs one. ``windows-60-lr2e-3`` trains on every film
+#: of every history (``windows="all"``) in 60 epochs at twice the rate: the best mean over three seeds of chapter 7
+#: section 3.7, within 30 minutes on 2 cores of the machine of its runs, and ``make benchmark``'s recipe.
 SASREC_RECIPES: dict[str, dict[str, Any]] = {
     "plus-3000-groups": dict(_SASREC_PLUS_3000),
     "windows-60-lr2e-3": {**_SASREC_PLUS_3000, "windows": "all", "epochs": 60, "learning_rate": 2e-3},
+}
+#: The SASRec recipe ``make benchmark`` runs, with and without text.
+BENCHMARK_RECIPE = "windows-60-lr2e-3"
+#: GRU4Rec's ML-1M recipe ``long`` (chapter 7 section 3.7): batches of 64 grouped by history length at 2e-3,
+#: dropout 0.1, at most 60 epochs, patience 5 on a seeded sample of 2,000 validation users, PyTorch's initialisation.
+_GRU4REC_LONG: dict[str, Any] = {
+    "max_len": 200,
+    "dropout": 0.1,
+    "epochs": 60,
+    "batch_size": 64,
+    "learning_rate": 2e-3,
+    "patience": 5,
+    "validation_users": 2000,
 }
 
 
@@ -99,6 +96,19 @@ def recipe_params(model: str, recipe: str) -> dict[str, Any]:
     if model not in ("sasrec", "sasrec-text"):
         raise ValueError(f"recipe {recipe!r} is a SASRec recipe; model {model!r} has none (use sasrec or sasrec-text)")
     return {**SASREC_RECIPES[recipe], **({"text_weight": 1.0} if model == "sasrec-text" else {})}
+
+
+#: The chapter's models and the parameters ``make benchmark`` trains them with: SASRec with and without text on
+#: :data:`BENCHMARK_RECIPE`, GRU4Rec on its ``long`` recipe.
+BENCHMARK_MODELS: dict[str, dict[str, Any]] = {
+    "sasrec": recipe_params("sasrec", BENCHMARK_RECIPE),
+    "sasrec-text": recipe_params("sasrec-text", BENCHMARK_RECIPE),
+    "gru4rec": dict(_GRU4REC_LONG),
+}
+#: The tag of the files ``make benchmark`` writes for each model, its recipe's name: ``make benchmark`` re-runs
+#: the committed files of the same recipe and never writes over another recipe's (the untagged files are chapter
+#: 7's first recipe).
+BENCHMARK_TAGS: dict[str, str] = {"sasrec": BENCHMARK_RECIPE, "sasrec-text": BENCHMARK_RECIPE, "gru4rec": "long"}
 
 
 #: Field -> type of every results file (``validate_result`` checks them). ``epoch_seconds`` is training time per
@@ -232,11 +242,12 @@ def run_benchmark(
     params: dict[str, Any] | None = None,
     folder: str | Path | None = None,
     progress: bool = True,
-    tag: str = "",
+    tag: str | None = None,
     code: tuple[str, bool] | None = None,
 ) -> dict[str, Any]:
     """Fit, evaluate and (with ``folder``) write one results file; returns the result record. ``tag`` names a
-    variant of the recipe (kept in the record and the file name). ``code``: the ``(commit, dirty)`` of the code
+    variant of the recipe (kept in the record and the file name); by default ``make benchmark``'s recipe carries
+    its tag (:data:`BENCHMARK_TAGS`) and other parameters none. ``code``: the ``(commit, dirty)`` of the code
     that runs, taken when the process started (:func:`code_version`); a script that runs several models passes it,
     since a commit made while they run is not their code."""
     from . import evaluate, leave_one_out, load_dataset, make_model
@@ -248,6 +259,8 @@ def run_benchmark(
     commit, dirty = code_version() if code is None else code
     data = load_dataset(dataset).interactions
     split = leave_one_out(data)
+    if tag is None:
+        tag = BENCHMARK_TAGS.get(model, "") if params is None else ""
     params = dict(BENCHMARK_MODELS.get(model, {}) if params is None else params)
     recommender = make_model(model, seed=seed, progress=progress, **params)
     fit_start = time.perf_counter()
