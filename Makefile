@@ -77,8 +77,8 @@ bench-encoder: data
 # without text on windows-60-lr2e-3, GRU4Rec on long. One results file per run in benchmarks/results/, named with the
 # recipe's tag (llmrec.benchmark.BENCHMARK_TAGS), so a run replaces the committed file of the same recipe and seed.
 # Alone on 2 cores of the machine of chapter 7 section 3.7's runs SASRec took 25 to 26 minutes per seed and SASRec
-# with text 24.5 (GRU4Rec 20 on one thread); an Intel Cascade Lake Xeon takes about two and a half times as long per
-# epoch (text: 63.5 minutes). BENCHMARK_MODELS=sasrec runs one model.
+# with text 24.5; an Intel Cascade Lake Xeon takes about two and a half times as long per epoch for them (text: 63.5
+# and 73.8 minutes) and 8 to 14 minutes for GRU4Rec (its three seeds). BENCHMARK_MODELS=sasrec runs one model.
 BENCHMARK_MODELS ?= sasrec sasrec-text gru4rec
 benchmark: data
 	$(PY) scripts/benchmark.py --dataset ml-1m --models $(BENCHMARK_MODELS) --seeds 42

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from llmrec.benchmark import RESULT_FIELDS, cpu_description, cpu_kind, load_results, result_path, validate_result
+from llmrec.benchmark import (
+    RESULT_FIELDS,
+    cpu_description,
+    cpu_kind,
+    load_results,
+    result_path,
+    summarise_seeds,
+    validate_result,
+)
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -208,6 +216,7 @@ def test_make_benchmark_writes_the_committed_files_of_its_own_recipe(model: str)
     settings = {key: value for key, value in BENCHMARK_MODELS[model].items() if value is not None}
     assert {key: run["params"].get(key) for key in settings} == settings, path.name
     assert not run["git_dirty"]
+    assert run["machine"]["torch_threads"] == 2, path.name  # make benchmark runs on two threads
     untagged = json.loads(result_path(RESULTS, model, "ml-1m", 42).read_text())
     assert (untagged["params"]["dropout"], untagged["params"]["patience"]) == (0.2, 3)
 
@@ -278,6 +287,24 @@ def test_the_text_runs_of_the_windows_recipe_name_the_slower_cpu_of_two_of_them(
         assert runs[seed]["machine"]["cpu"].endswith("(family 6, model 85)") and runs[seed]["fit_seconds"] > 30 * 60
 
 
+def test_make_benchmarks_gru4rec_has_three_seeds_on_two_threads_within_the_time_goal() -> None:
+    """Chapter 7 section 3.7 averages ``make benchmark``'s GRU4Rec (recipe ``long``) over seeds 7, 42 and 2024: each
+    file was written by ``make benchmark``'s command for one seed (two threads, no ``--params``), on the Cascade Lake
+    the page names, within 30 minutes."""
+    from llmrec.benchmark import BENCHMARK_MODELS
+
+    runs = {run["seed"]: run for run in load_results(RESULTS) if run["model"] == "gru4rec" and run.get("tag") == "long"}
+    assert sorted(runs) == [7, 42, 2024]
+    settings = {key: value for key, value in BENCHMARK_MODELS["gru4rec"].items() if value is not None}
+    for seed, run in runs.items():
+        assert {key: run["params"].get(key) for key in settings} == settings
+        command = run["command"].split()
+        assert command[:6] == ["python", "scripts/benchmark.py", "--dataset", "ml-1m", "--models", "gru4rec"]
+        assert command[6:8] == ["--seeds", str(seed)] and not {"--params", "--threads", "--tag"} & set(command)
+        assert run["machine"]["torch_threads"] == 2 and not run["git_dirty"]
+        assert run["machine"]["cpu"].endswith("(family 6, model 85)") and run["fit_seconds"] < 30 * 60
+
+
 def test_named_recipes_give_the_settings_and_refuse_what_they_do_not_cover() -> None:
     """``make benchmark``'s SASRec is the ``windows-60-lr2e-3`` recipe, which changes exactly three settings of
     ``plus-3000-groups``; a recipe is SASRec's (with or without text) and its name must exist."""
@@ -304,3 +331,43 @@ def test_the_script_refuses_a_recipe_for_a_model_without_one_before_any_run() ->
     assert done.returncode != 0
     assert "--recipe: recipe 'windows-60-lr2e-3' is a SASRec recipe; model 'gru4rec' has none" in done.stderr
     assert "NDCG@10" not in done.stdout  # nothing was trained
+
+
+def _seed_run(seed: int, ndcg: float, hr: float, fit_seconds: float, **fields: str) -> dict:
+    run = copy.deepcopy(EXAMPLE)
+    run.update(seed=seed, fit_seconds=fit_seconds, **fields)
+    run["metrics"].update({"NDCG@10": ndcg, "HR@10": hr})
+    return run
+
+
+def test_a_recipes_seeds_are_summarised_as_the_chapter_reports_them() -> None:
+    runs = [_seed_run(7, 0.19, 0.32, 1500.0), _seed_run(42, 0.18, 0.30, 1200.0), _seed_run(2024, 0.20, 0.31, 1800.0)]
+    summary = summarise_seeds(runs)
+    # by hand: (0.19 + 0.18 + 0.20) / 3 = 0.19, (0.32 + 0.30 + 0.31) / 3 = 0.31, 1200 s = 20 min, 1800 s = 30 min
+    assert summary == pytest.approx(
+        {
+            "seeds": 3,
+            "mean": 0.19,
+            "hr10_mean": 0.31,
+            "lowest": 0.18,
+            "highest": 0.20,
+            "minutes_min": 20.0,
+            "minutes_max": 30.0,
+        },
+        abs=1e-12,
+    )
+    assert summary["seeds"] == 3 and isinstance(summary["seeds"], int)
+
+
+@pytest.mark.parametrize(
+    ("runs", "message"),
+    [
+        ([], "no runs"),
+        ([_seed_run(7, 0.1, 0.2, 60.0), _seed_run(42, 0.1, 0.2, 60.0, tag="other")], "differ in 'tag'"),
+        ([_seed_run(7, 0.1, 0.2, 60.0), _seed_run(42, 0.1, 0.2, 60.0, model="gru4rec")], "differ in 'model'"),
+        ([_seed_run(7, 0.1, 0.2, 60.0), _seed_run(7, 0.1, 0.2, 60.0)], "seed is repeated"),
+    ],
+)
+def test_a_seed_summary_refuses_runs_that_are_not_one_recipes_seeds(runs: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        summarise_seeds(runs)

@@ -38,6 +38,7 @@ __all__ = [
     "result_path",
     "run_benchmark",
     "shown_command",
+    "summarise_seeds",
     "validate_result",
 ]
 
@@ -365,3 +366,30 @@ def load_results(folder: str | Path) -> list[dict[str, Any]]:
         validate_result(record, where=str(path))
         records.append(record)
     return records
+
+
+def summarise_seeds(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """One recipe's runs over their seeds, as chapter 7 reports them: ``seeds`` (their number), the ``mean``,
+    ``lowest`` and ``highest`` test NDCG@10, the mean test HR@10 (``hr10_mean``) and the fit time's range in minutes
+    (``minutes_min``, ``minutes_max``). Refuses an empty list or two runs of different recipes, models, datasets or
+    the same seed (``ValueError`` naming what differs)."""
+    if not runs:
+        raise ValueError("summarise_seeds: no runs to summarise")
+    for field in ("model", "tag", "dataset"):
+        values = sorted({str(run.get(field, "")) for run in runs})
+        if len(values) > 1:
+            raise ValueError(f"summarise_seeds: the runs differ in {field!r}: {values}")
+    seeds = [run["seed"] for run in runs]
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"summarise_seeds: a seed is repeated: {sorted(seeds)}")
+    ndcg = [float(run["metrics"]["NDCG@10"]) for run in runs]
+    minutes = [float(run["fit_seconds"]) / 60 for run in runs]
+    return {
+        "seeds": len(runs),
+        "mean": sum(ndcg) / len(ndcg),
+        "hr10_mean": sum(float(run["metrics"]["HR@10"]) for run in runs) / len(runs),
+        "lowest": min(ndcg),
+        "highest": max(ndcg),
+        "minutes_min": min(minutes),
+        "minutes_max": max(minutes),
+    }
